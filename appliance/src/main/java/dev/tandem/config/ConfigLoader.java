@@ -1,0 +1,462 @@
+package dev.tandem.config;
+
+import dev.tandem.config.TandemConfig.Address;
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
+import java.util.regex.Pattern;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.error.MarkedYAMLException;
+import org.yaml.snakeyaml.error.YAMLException;
+import org.yaml.snakeyaml.nodes.MappingNode;
+import org.yaml.snakeyaml.nodes.Node;
+import org.yaml.snakeyaml.nodes.NodeTuple;
+import org.yaml.snakeyaml.nodes.ScalarNode;
+import org.yaml.snakeyaml.nodes.SequenceNode;
+import org.yaml.snakeyaml.nodes.Tag;
+
+/**
+ * Reads tandem.yaml (SnakeYAML's node tree, so every value keeps its line), applies
+ * {@code --set key.path=value} overrides and validates everything before anything starts.
+ * Every problem names the key and where it was set.
+ */
+public final class ConfigLoader {
+
+    /** A value and where it came from ("tandem.yaml:7", "--set", "default"). */
+    record Entry(Object value, String where) {
+        boolean isNull() {
+            return value == null;
+        }
+    }
+
+    private static final Pattern NAME = Pattern.compile("[a-z0-9-]{1,63}");
+    private static final Pattern ADDRESS = Pattern.compile("([A-Za-z0-9.\\-]+|\\[[0-9a-fA-F:]+\\]):(\\d{1,5})");
+
+    /** Every key of SPEC section 3 (plus the few tandem adds), with its default. */
+    static final Map<String, Object> DEFAULTS = defaults();
+
+    private static Map<String, Object> defaults() {
+        Map<String, Object> d = new LinkedHashMap<>();
+        d.put("node.name", "node-a");
+        d.put("node.kind", "data");
+        d.put("node.priority", "100");
+        d.put("node.data_dir", "/var/lib/tandem");
+        d.put("group.name", "default");
+        d.put("group.bind", "127.0.0.1:7800");
+        d.put("group.members", null); // default: just group.bind, a group of one
+        d.put("group.secret_file", "/etc/tandem/cluster.key");
+        d.put("group.quorum", "majority");
+        d.put("group.preempt", "false");
+        d.put("group.heartbeat_interval", "100ms");
+        d.put("group.failure_timeout", "1s");
+        d.put("replication.mode", "sync");
+        d.put("replication.sync_timeout", "2s");
+        d.put("replication.strict", "false");
+        d.put("replication.fsync", "false");
+        d.put("replication.log_retention", "1000000");
+        d.put("http.bind", "0.0.0.0:8080");
+        d.put("http.tls.cert", null);
+        d.put("http.tls.key", null);
+        d.put("http.forward_to_primary", "true");
+        d.put("http.body_limit", "1MiB");
+        d.put("workflows.dir", null); // default: data_dir/workflows
+        d.put("workflows.hook_timeout", "10s");
+        return java.util.Collections.unmodifiableMap(d);
+    }
+
+    private ConfigLoader() {}
+
+    /** Loads {@code file} (may be null: defaults only) and applies the overrides, then validates. */
+    public static TandemConfig load(Path file, List<String> overrides) throws ConfigException {
+        return resolve(file, overrides).config;
+    }
+
+    /** The validated configuration together with where each value came from. */
+    public record Resolved(TandemConfig config, Map<String, String> sources) {}
+
+    public static Resolved resolve(Path file, List<String> overrides) throws ConfigException {
+        List<String> problems = new ArrayList<>();
+        Map<String, Entry> entries = new LinkedHashMap<>();
+        DEFAULTS.forEach((k, v) -> entries.put(k, new Entry(v, "default")));
+        if (file != null) {
+            readFile(file, entries, problems);
+        }
+        for (String override : overrides) {
+            applyOverride(override, entries, problems);
+        }
+        if (!problems.isEmpty()) {
+            throw new ConfigException(problems);
+        }
+        Validator v = new Validator(entries);
+        TandemConfig config = v.build();
+        if (!v.problems.isEmpty()) {
+            throw new ConfigException(v.problems);
+        }
+        Map<String, String> sources = new LinkedHashMap<>();
+        entries.forEach((k, e) -> sources.put(k, e.where()));
+        return new Resolved(config, sources);
+    }
+
+    private static void readFile(Path file, Map<String, Entry> entries, List<String> problems) throws ConfigException {
+        String label = file.toString();
+        Node root;
+        try (Reader r = Files.newBufferedReader(file)) {
+            LoaderOptions options = new LoaderOptions();
+            options.setAllowDuplicateKeys(false);
+            options.setMaxAliasesForCollections(10);
+            root = new Yaml(options).compose(r);
+        } catch (NoSuchFileException e) {
+            throw new ConfigException(label + ": no such configuration file; pass an existing file with --config FILE");
+        } catch (MarkedYAMLException e) {
+            int line = e.getProblemMark() == null ? 0 : e.getProblemMark().getLine() + 1;
+            throw new ConfigException(label + ":" + line + ": not valid YAML: " + e.getProblem()
+                    + "; fix the syntax (indent with spaces, 'key: value')");
+        } catch (YAMLException e) {
+            throw new ConfigException(label + ": not valid YAML: " + e.getMessage());
+        } catch (IOException e) {
+            throw new ConfigException(label + ": cannot read: " + e.getMessage());
+        }
+        if (root == null) {
+            return; // an empty file: all defaults
+        }
+        if (!(root instanceof MappingNode map)) {
+            throw new ConfigException(label + ":" + line(root) + ": the top level must be a mapping of sections (node:, group:, ...)");
+        }
+        walk(map, "", label, entries, problems);
+    }
+
+    private static int line(Node n) {
+        return n.getStartMark().getLine() + 1;
+    }
+
+    private static void walk(MappingNode map, String prefix, String label, Map<String, Entry> entries, List<String> problems) {
+        Set<String> seen = new java.util.HashSet<>();
+        for (NodeTuple t : map.getValue()) {
+            if (!(t.getKeyNode() instanceof ScalarNode keyNode)) {
+                problems.add(label + ":" + line(t.getKeyNode()) + ": keys must be plain words");
+                continue;
+            }
+            String key = prefix + keyNode.getValue();
+            String where = label + ":" + line(keyNode);
+            if (!seen.add(key)) {
+                problems.add(where + ": not valid YAML: duplicate key " + key + "; set each key once");
+                continue;
+            }
+            Node value = t.getValueNode();
+            if (value instanceof MappingNode sub && isSection(key)) {
+                walk(sub, key + ".", label, entries, problems);
+            } else if (!entries.containsKey(key) || isSection(key)) {
+                problems.add(where + ": " + key + ": unknown key" + suggestion(key));
+            } else if (value instanceof ScalarNode s) {
+                entries.put(key, new Entry(s.getTag().equals(Tag.NULL) ? null : s.getValue(), where));
+            } else if (value instanceof SequenceNode seq) {
+                List<String> items = new ArrayList<>();
+                for (Node item : seq.getValue()) {
+                    if (item instanceof ScalarNode s) {
+                        items.add(s.getValue());
+                    } else {
+                        problems.add(label + ":" + line(item) + ": " + key + ": list items must be plain values");
+                    }
+                }
+                entries.put(key, new Entry(items, where));
+            } else {
+                problems.add(where + ": " + key + ": expected a plain value, found a mapping");
+            }
+        }
+    }
+
+    private static boolean isSection(String key) {
+        String dotted = key + ".";
+        return DEFAULTS.keySet().stream().anyMatch(k -> k.startsWith(dotted));
+    }
+
+    private static String suggestion(String key) {
+        String last = key.substring(key.lastIndexOf('.') + 1);
+        for (String known : DEFAULTS.keySet()) {
+            if (known.endsWith("." + last) || known.equals(last)) {
+                return "; did you mean " + known + "?";
+            }
+        }
+        return "; the keys are listed in the configuration reference (docs/configuration.md)";
+    }
+
+    private static void applyOverride(String override, Map<String, Entry> entries, List<String> problems) {
+        int eq = override.indexOf('=');
+        if (eq <= 0) {
+            problems.add("--set " + override + ": write --set key.path=value, e.g. --set node.priority=50");
+            return;
+        }
+        String key = override.substring(0, eq).trim();
+        String text = override.substring(eq + 1).trim();
+        if (!entries.containsKey(key)) {
+            problems.add("--set " + key + ": unknown key" + suggestion(key));
+            return;
+        }
+        Object value;
+        try {
+            value = new Yaml(new LoaderOptions()).load(text);
+        } catch (YAMLException e) {
+            problems.add("--set " + key + ": '" + text + "' is not a valid value: " + e.getMessage());
+            return;
+        }
+        if (value instanceof List<?> list) {
+            value = list.stream().map(String::valueOf).toList();
+        } else if (value instanceof Map<?, ?>) {
+            problems.add("--set " + key + ": expected a plain value, found a mapping");
+            return;
+        } else if (value != null) {
+            value = text;
+        }
+        entries.put(key, new Entry(value, "--set"));
+    }
+
+    /** Turns entries into a {@link TandemConfig}, collecting every problem rather than stopping at the first. */
+    private static final class Validator {
+        final Map<String, Entry> entries;
+        final List<String> problems = new ArrayList<>();
+
+        Validator(Map<String, Entry> entries) {
+            this.entries = entries;
+        }
+
+        void problem(String key, String message) {
+            problems.add(entries.get(key).where() + ": " + key + ": " + message);
+        }
+
+        String text(String key) {
+            Entry e = entries.get(key);
+            if (e.value() instanceof List<?>) {
+                problem(key, "expected a single value, found a list");
+                return null;
+            }
+            return e.isNull() ? null : String.valueOf(e.value());
+        }
+
+        String required(String key) {
+            String t = text(key);
+            if (t == null || t.isBlank()) {
+                problem(key, "is required");
+                return null;
+            }
+            return t;
+        }
+
+        <T> T parse(String key, Function<String, T> parser) {
+            String t = required(key);
+            if (t == null) return null;
+            try {
+                return parser.apply(t);
+            } catch (IllegalArgumentException e) {
+                problem(key, e.getMessage());
+                return null;
+            }
+        }
+
+        String name(String key) {
+            return parse(key, t -> {
+                if (!NAME.matcher(t).matches()) {
+                    throw new IllegalArgumentException("'" + t + "' is not a valid name; use 1 to 63 characters from a-z, 0-9 and '-'");
+                }
+                return t;
+            });
+        }
+
+        <E extends Enum<E>> E choice(String key, Class<E> type) {
+            return parse(key, t -> {
+                for (E c : type.getEnumConstants()) {
+                    if (c.name().equalsIgnoreCase(t)) return c;
+                }
+                List<String> allowed = new ArrayList<>();
+                for (E c : type.getEnumConstants()) allowed.add(c.name().toLowerCase());
+                throw new IllegalArgumentException("'" + t + "' is not one of " + String.join(" | ", allowed));
+            });
+        }
+
+        boolean bool(String key) {
+            Boolean b = parse(key, t -> switch (t) {
+                case "true" -> Boolean.TRUE;
+                case "false" -> Boolean.FALSE;
+                default -> throw new IllegalArgumentException("'" + t + "' is not a boolean; write true or false");
+            });
+            return b != null && b;
+        }
+
+        Integer integer(String key, int min, int max) {
+            return parse(key, t -> {
+                int v;
+                try {
+                    v = Integer.parseInt(t);
+                } catch (NumberFormatException e) {
+                    throw new IllegalArgumentException("'" + t + "' is not a whole number");
+                }
+                if (v < min || v > max) {
+                    throw new IllegalArgumentException(v + " is out of range; use " + min + ".." + max);
+                }
+                return v;
+            });
+        }
+
+        Duration duration(String key) {
+            Duration d = parse(key, Units::duration);
+            if (d != null && d.isZero()) {
+                problem(key, "must be longer than 0");
+                return null;
+            }
+            return d;
+        }
+
+        static Address address(String t) {
+            return address(t, 1);
+        }
+
+        /** {@code http.bind} may use port 0: any free port (tests, and several demo nodes on one machine). */
+        static Address httpAddress(String t) {
+            return address(t, 0);
+        }
+
+        static Address address(String t, int minPort) {
+            var m = ADDRESS.matcher(t);
+            int port = m.matches() ? Integer.parseInt(m.group(2)) : -1;
+            if (port < minPort || port > 65535) {
+                throw new IllegalArgumentException("'" + t + "' is not an address; write host:port with a port from 1 to 65535, e.g. 127.0.0.1:7800");
+            }
+            return new Address(m.group(1), port);
+        }
+
+        Path path(String key) {
+            String t = text(key);
+            return t == null ? null : Path.of(t);
+        }
+
+        TandemConfig build() {
+            String nodeName = name("node.name");
+            TandemConfig.Kind kind = choice("node.kind", TandemConfig.Kind.class);
+            Integer priority = integer("node.priority", 0, 255);
+            Path dataDir = parse("node.data_dir", Path::of);
+
+            String groupName = name("group.name");
+            Address bind = parse("group.bind", Validator::address);
+            List<Address> members = members(bind);
+            Path secret = parse("group.secret_file", Path::of);
+            TandemConfig.Quorum quorum = choice("group.quorum", TandemConfig.Quorum.class);
+            boolean preempt = bool("group.preempt");
+            Duration heartbeat = duration("group.heartbeat_interval");
+            Duration failure = duration("group.failure_timeout");
+
+            TandemConfig.ReplicationMode mode = choice("replication.mode", TandemConfig.ReplicationMode.class);
+            Duration syncTimeout = duration("replication.sync_timeout");
+            boolean strict = bool("replication.strict");
+            boolean fsync = bool("replication.fsync");
+            Integer retention = integer("replication.log_retention", 1000, Integer.MAX_VALUE);
+
+            Address httpBind = parse("http.bind", Validator::httpAddress);
+            Path cert = path("http.tls.cert");
+            Path key = path("http.tls.key");
+            boolean forward = bool("http.forward_to_primary");
+            Long bodyLimit = parse("http.body_limit", Units::size);
+            if (bodyLimit != null && (bodyLimit < 1024 || bodyLimit > (256L << 20))) {
+                problem("http.body_limit", bodyLimit + " bytes is out of range; use 1KiB..256MiB");
+            }
+
+            Path wfDir = path("workflows.dir");
+            if (wfDir == null && dataDir != null) wfDir = dataDir.resolve("workflows");
+            Duration hookTimeout = duration("workflows.hook_timeout");
+
+            // rules that relate keys to each other
+            if (bind != null && members != null && !members.contains(bind)) {
+                problem("group.bind", bind + " is not in group.members " + members + "; list this node's own address in members");
+            }
+            if (heartbeat != null && failure != null && failure.compareTo(heartbeat.multipliedBy(3)) < 0) {
+                problem("group.failure_timeout", Units.format(failure) + " is less than 3 x group.heartbeat_interval ("
+                        + Units.format(heartbeat) + "); a peer would be suspected after a couple of late heartbeats. Raise it to at least "
+                        + Units.format(heartbeat.multipliedBy(3)));
+            }
+            if (syncTimeout != null && failure != null && syncTimeout.compareTo(failure) < 0) {
+                problem("replication.sync_timeout", Units.format(syncTimeout) + " is less than group.failure_timeout ("
+                        + Units.format(failure) + "); replication would degrade before a failure is even detected. Raise it to at least "
+                        + Units.format(failure));
+            }
+            if ((cert == null) != (key == null)) {
+                problem(cert == null ? "http.tls.cert" : "http.tls.key", "http.tls needs both cert and key, or neither");
+            }
+            checkReadable("http.tls.cert", cert);
+            checkReadable("http.tls.key", key);
+            checkSecret(secret);
+
+            if (!problems.isEmpty()) return null;
+            return new TandemConfig(
+                    new TandemConfig.Node(nodeName, kind, priority, dataDir),
+                    new TandemConfig.Group(groupName, bind, members, secret, quorum, preempt, heartbeat, failure),
+                    new TandemConfig.Replication(mode, syncTimeout, strict, fsync, retention),
+                    new TandemConfig.Http(httpBind, cert, key, forward, bodyLimit),
+                    new TandemConfig.Workflows(wfDir, hookTimeout));
+        }
+
+        List<Address> members(Address bind) {
+            Entry e = entries.get("group.members");
+            if (e.isNull()) {
+                return bind == null ? null : List.of(bind);
+            }
+            List<?> raw = e.value() instanceof List<?> l ? l : List.of(e.value());
+            List<Address> out = new ArrayList<>();
+            for (Object o : raw) {
+                try {
+                    Address a = address(String.valueOf(o));
+                    if (out.contains(a)) {
+                        problem("group.members", a + " is listed twice; list each voter once");
+                    }
+                    out.add(a);
+                } catch (IllegalArgumentException ex) {
+                    problem("group.members", ex.getMessage());
+                    return null;
+                }
+            }
+            if (out.isEmpty()) {
+                problem("group.members", "is empty; list every voter of the group, this node included");
+                return null;
+            }
+            if (out.size() > 16) {
+                problem("group.members", out.size() + " members; a group has at most 16 voters");
+            }
+            return List.copyOf(out);
+        }
+
+        void checkReadable(String key, Path p) {
+            if (p != null && !Files.isReadable(p)) {
+                problem(key, p + " does not exist or is not readable");
+            }
+        }
+
+        void checkSecret(Path secret) {
+            if (secret == null) return;
+            String key = "group.secret_file";
+            if (!Files.isRegularFile(secret)) {
+                problem(key, secret + " does not exist; create it with: head -c 32 /dev/urandom | base64 > " + secret + " && chmod 600 " + secret);
+                return;
+            }
+            try {
+                Set<PosixFilePermission> perms = Files.getPosixFilePermissions(secret);
+                if (perms.contains(PosixFilePermission.OTHERS_READ)) {
+                    problem(key, secret + " is world-readable; the group secret must not be: chmod 600 " + secret);
+                    return;
+                }
+                if (Files.size(secret) < 16) {
+                    problem(key, secret + " holds fewer than 16 bytes; use a random secret: head -c 32 /dev/urandom | base64 > " + secret);
+                }
+            } catch (UnsupportedOperationException | IOException e) {
+                problem(key, "cannot check " + secret + ": " + e.getMessage());
+            }
+        }
+    }
+}

@@ -1,0 +1,64 @@
+package dev.tandem.http;
+
+import dev.tandem.workflows.WorkflowEngine;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
+
+/**
+ * The node's HTTP surface. Health endpoints answer with the status code alone mattering (for load
+ * balancers); everything else is JSON, errors included.
+ */
+public final class HttpApi {
+    /** What the health endpoints read; each answer must be cheap and never block. */
+    public record Health(BooleanSupplier ready, BooleanSupplier primary, BooleanSupplier secondary, Supplier<JsonObject> summary) {}
+
+    private HttpApi() {}
+
+    public static Router router(Vertx vertx, long bodyLimit, Health health, WorkflowEngine engine, Durability durability) {
+        Router router = Router.router(vertx);
+        router.route().handler(BodyHandler.create(false).setBodyLimit(bodyLimit));
+
+        router.get("/health/live").handler(ctx -> health(ctx, true, health));
+        router.get("/health/ready").handler(ctx -> health(ctx, health.ready().getAsBoolean(), health));
+        router.get("/health/primary").handler(ctx -> health(ctx, health.primary().getAsBoolean(), health));
+        router.get("/health/secondary").handler(ctx -> health(ctx, health.secondary().getAsBoolean(), health));
+
+        if (engine != null) {
+            router.route("/workflows/:name").handler(new WorkflowRoutes(engine, durability));
+            router.route("/workflows/:name/*").handler(new WorkflowRoutes(engine, durability));
+        }
+
+        router.errorHandler(400, ctx -> failure(ctx, 400, "bad request: " + reason(ctx)));
+        router.errorHandler(404, ctx -> failure(ctx, 404, "nothing at " + ctx.normalizedPath()
+                + "; see /health/*, /api/v1/* and /workflows/{name}/..."));
+        router.errorHandler(405, ctx -> failure(ctx, 405, ctx.request().method() + " is not allowed on " + ctx.normalizedPath()));
+        router.errorHandler(413, ctx -> failure(ctx, 413, "the request body is larger than http.body_limit ("
+                + bodyLimit + " bytes); send less, or raise http.body_limit"));
+        router.errorHandler(500, ctx -> {
+            String id = WorkflowRoutes.errorId();
+            org.slf4j.LoggerFactory.getLogger(HttpApi.class).error("request {} failed [error {}]", ctx.normalizedPath(), id, ctx.failure());
+            failure(ctx, 500, "the node failed to answer; see the node log for error " + id);
+        });
+        return router;
+    }
+
+    private static String reason(RoutingContext ctx) {
+        return ctx.failure() == null ? "the request could not be read" : String.valueOf(ctx.failure().getMessage());
+    }
+
+    private static void failure(RoutingContext ctx, int status, String message) {
+        Errors.send(ctx, status, message);
+    }
+
+    private static void health(RoutingContext ctx, boolean ok, Health health) {
+        ctx.response().setStatusCode(ok ? 200 : 503)
+                .putHeader("content-type", "application/json")
+                .putHeader("cache-control", "no-store")
+                .end(health.summary().get().put("ok", ok).encode());
+    }
+}

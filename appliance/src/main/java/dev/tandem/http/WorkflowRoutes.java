@@ -1,0 +1,148 @@
+package dev.tandem.http;
+
+import dev.tandem.workflows.RoutePattern;
+import dev.tandem.workflows.Workflow;
+import dev.tandem.workflows.WorkflowEngine;
+import dev.tandem.workflows.WorkflowRequest;
+import dev.tandem.workflows.WorkflowResponse;
+import io.vertx.core.Handler;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.Json;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import java.util.UUID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** {@code /workflows/{name}/...}: validates the request, runs the route on the workflow's thread, answers. */
+final class WorkflowRoutes implements Handler<RoutingContext> {
+    private static final Logger log = LoggerFactory.getLogger(WorkflowRoutes.class);
+    private final WorkflowEngine engine;
+    private final Durability durability;
+
+    WorkflowRoutes(WorkflowEngine engine, Durability durability) {
+        this.engine = engine;
+        this.durability = durability;
+    }
+
+    @Override
+    public void handle(RoutingContext ctx) {
+        String name = ctx.pathParam("name");
+        Workflow wf = engine.get(name);
+        if (wf == null) {
+            Errors.send(ctx, 404, "no workflow named '" + name + "'; deployed: "
+                    + engine.all().stream().map(Workflow::name).toList());
+            return;
+        }
+        if (!wf.loaded()) {
+            Errors.send(ctx, 503, "workflow '" + name + "' failed to load: " + lastLine(wf.loadError())
+                    + "; fix its code and deploy it again (the full error is in the node log and GET /api/v1/workflows)");
+            return;
+        }
+        String prefix = "/workflows/" + name;
+        String path = ctx.normalizedPath().length() > prefix.length() ? ctx.normalizedPath().substring(prefix.length()) : "/";
+        List<Map.Entry<RoutePattern, Map<String, String>>> matches = wf.match(path);
+        HttpServerRequest req = ctx.request();
+        Map.Entry<RoutePattern, Map<String, String>> chosen = matches.stream()
+                .filter(m -> m.getKey().method().equals(req.method().name())).findFirst().orElse(null);
+        if (chosen == null) {
+            if (matches.isEmpty()) {
+                Errors.send(ctx, 404, "workflow '" + name + "' has no route " + path + "; its routes: "
+                        + wf.routes().stream().map(r -> r.method() + " " + r.pattern()).toList());
+            } else {
+                TreeSet<String> allowed = new TreeSet<>();
+                matches.forEach(m -> allowed.add(m.getKey().method()));
+                ctx.response().putHeader("Allow", String.join(", ", allowed));
+                Errors.send(ctx, 405, req.method().name() + " is not allowed on " + prefix + path + "; use " + String.join(" or ", allowed));
+            }
+            return;
+        }
+        String body = ctx.body() == null ? null : ctx.body().asString();
+        if (body != null && !body.isBlank()) {
+            String type = String.valueOf(req.getHeader("content-type")).toLowerCase();
+            if (!(type.startsWith("application/json") || type.contains("+json"))) {
+                Errors.send(ctx, 400, "the body must be JSON sent with 'Content-Type: application/json' (got '"
+                        + req.getHeader("content-type") + "')");
+                return;
+            }
+            try {
+                Json.decodeValue(body);
+            } catch (DecodeException e) {
+                Errors.send(ctx, 400, "malformed JSON body: " + firstLine(e.getMessage()) + "; send a valid JSON document");
+                return;
+            }
+        } else {
+            body = null;
+        }
+        Map<String, String> query = new LinkedHashMap<>();
+        req.params().forEach(e -> query.putIfAbsent(e.getKey(), e.getValue()));
+        Map<String, String> headers = new LinkedHashMap<>();
+        req.headers().forEach(e -> headers.putIfAbsent(e.getKey().toLowerCase(), e.getValue()));
+        WorkflowRequest wreq = new WorkflowRequest(req.method().name(), path, query, headers, body, null);
+
+        wf.call(chosen.getKey(), chosen.getValue(), wreq)
+                .thenCompose(resp -> resp.lsn() == 0 ? java.util.concurrent.CompletableFuture.completedFuture(resp)
+                        : durability.awaitDurable(resp.lsn()).thenApply(v -> resp))
+                .whenComplete((resp, err) -> ctx.vertx().runOnContext(v -> {
+                    if (err != null) {
+                        unavailable(ctx, err);
+                    } else {
+                        answer(ctx, name, chosen.getKey(), resp);
+                    }
+                }));
+    }
+
+    private static void unavailable(RoutingContext ctx, Throwable err) {
+        Throwable cause = err instanceof java.util.concurrent.CompletionException && err.getCause() != null ? err.getCause() : err;
+        if (cause instanceof WriteRefusedException w) {
+            ctx.response().putHeader("Retry-After", "1");
+            Errors.send(ctx, 503, w.getMessage());
+        } else {
+            String id = errorId();
+            log.error("request {} failed [error {}]", ctx.normalizedPath(), id, cause);
+            Errors.send(ctx, Errors.body(500, "internal_error", "the node failed to complete the request; see the node log for error " + id)
+                    .put("error_id", id));
+        }
+    }
+
+    private static void answer(RoutingContext ctx, String workflow, RoutePattern route, WorkflowResponse resp) {
+        if (resp.traceback() != null) {
+            String id = errorId();
+            log.error("workflow {} route {} {} raised [error {}]:\n{}", workflow, route.method(), route.pattern(), id, resp.traceback().strip());
+            JsonObject body = Errors.body(500, "workflow_error", "workflow '" + workflow + "' failed on " + route.method() + " "
+                    + route.pattern() + "; the node log has the traceback under error " + id).put("error_id", id);
+            Errors.send(ctx, body);
+            return;
+        }
+        var response = ctx.response().setStatusCode(resp.status());
+        resp.headers().forEach(response::putHeader);
+        if (resp.body() == null) {
+            response.end();
+        } else {
+            if (!resp.headers().keySet().stream().anyMatch(h -> h.equalsIgnoreCase("content-type"))) {
+                response.putHeader("content-type", "application/json");
+            }
+            response.end(resp.body());
+        }
+    }
+
+    static String errorId() {
+        return UUID.randomUUID().toString().substring(0, 8);
+    }
+
+    private static String firstLine(String s) {
+        int nl = s == null ? -1 : s.indexOf('\n');
+        return nl < 0 ? String.valueOf(s) : s.substring(0, nl);
+    }
+
+    private static String lastLine(String s) {
+        String t = s.strip();
+        int nl = t.lastIndexOf('\n');
+        return nl < 0 ? t : t.substring(nl + 1);
+    }
+}

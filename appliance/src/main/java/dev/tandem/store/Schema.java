@@ -1,0 +1,22 @@
+package dev.tandem.store;
+
+import java.util.List;
+
+/** Versioned schema migrations, applied in order, each in its own transaction. Append only: never edit a released step. */
+final class Schema {
+    private Schema() {}
+
+    static final List<String[]> MIGRATIONS = List.<String[]>of(
+            // 1: documents, change log, node metadata (store id, term)
+            new String[] {
+                "CREATE TABLE meta(k VARCHAR(64) PRIMARY KEY, v VARCHAR(4096) NOT NULL)",
+                "CREATE TABLE docs(ns VARCHAR(64) NOT NULL, coll VARCHAR(255) NOT NULL, k VARCHAR(1024) NOT NULL,"
+                        + " v VARCHAR(1000000) NOT NULL, PRIMARY KEY(ns, coll, k))",
+                "CREATE TABLE changelog(lsn BIGINT PRIMARY KEY, term BIGINT NOT NULL, ts BIGINT NOT NULL,"
+                        + " ops CHARACTER LARGE OBJECT NOT NULL)",
+            });
+
+    static int latest() {
+        return MIGRATIONS.size();
+    }
+}

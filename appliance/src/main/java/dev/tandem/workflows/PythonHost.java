@@ -1,0 +1,94 @@
+package dev.tandem.workflows;
+
+import dev.tandem.store.Store;
+import dev.tandem.store.StoreTx;
+import org.graalvm.polyglot.HostAccess;
+
+/**
+ * The Java object that the Python package {@code tandem} calls (installed as {@code tandem._bridge.host}).
+ * Only methods marked {@link HostAccess.Export} are visible to Python. Each workflow has its own,
+ * bound to its own namespace in the store.
+ */
+public final class PythonHost {
+    private final Store store;
+    private final String namespace;
+    private final NodeView node;
+    /** The last LSN committed by the current thread's request or hook; read and cleared by the caller. */
+    private final ThreadLocal<long[]> lastLsn = ThreadLocal.withInitial(() -> new long[1]);
+
+    PythonHost(Store store, String namespace, NodeView node) {
+        this.store = store;
+        this.namespace = namespace;
+        this.node = node;
+    }
+
+    @HostAccess.Export
+    public Tx begin() {
+        return new Tx(store.begin(namespace));
+    }
+
+    @HostAccess.Export
+    public String nodeState() {
+        return node.nodeStateJson();
+    }
+
+    @HostAccess.Export
+    public String groupState() {
+        return node.groupStateJson();
+    }
+
+    long takeLastLsn() {
+        long[] cell = lastLsn.get();
+        long v = cell[0];
+        cell[0] = 0;
+        return v;
+    }
+
+    /** A store transaction as Python sees it. */
+    public final class Tx {
+        private final StoreTx tx;
+
+        Tx(StoreTx tx) {
+            this.tx = tx;
+        }
+
+        @HostAccess.Export
+        public String get(String coll, String key) {
+            return tx.get(coll, key);
+        }
+
+        @HostAccess.Export
+        public void put(String coll, String key, String json) {
+            tx.put(coll, key, json);
+        }
+
+        @HostAccess.Export
+        public boolean delete(String coll, String key) {
+            return tx.delete(coll, key);
+        }
+
+        @HostAccess.Export
+        public String scan(String coll, String prefix, int limit) {
+            return tx.scan(coll, prefix, limit);
+        }
+
+        @HostAccess.Export
+        public long count(String coll, String prefix) {
+            return tx.count(coll, prefix);
+        }
+
+        @HostAccess.Export
+        public void commit() {
+            long lsn = tx.commit();
+            if (lsn > 0) {
+                long[] cell = lastLsn.get();
+                cell[0] = Math.max(cell[0], lsn);
+            }
+        }
+
+        @HostAccess.Export
+        public void rollback() {
+            tx.rollback();
+        }
+    }
+}

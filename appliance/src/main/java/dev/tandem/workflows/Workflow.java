@@ -1,0 +1,158 @@
+package dev.tandem.workflows;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.graalvm.polyglot.Context;
+import org.graalvm.polyglot.PolyglotException;
+import org.graalvm.polyglot.Value;
+
+/**
+ * One loaded workflow: its own GraalPy context (module globals behave as in one Python process),
+ * its routes, and one thread that runs its requests in arrival order. Python never runs on the
+ * HTTP event loop.
+ */
+public final class Workflow implements AutoCloseable {
+    private final String name;
+    private final Path dir;
+    private final Context context;
+    private final PythonHost host;
+    private final ExecutorService requests;
+    private final List<RoutePattern> routes;
+    private final String loadError;
+    private final Value dispatch;
+
+    private Workflow(String name, Path dir, Context context, PythonHost host, List<RoutePattern> routes,
+                     String loadError, Value dispatch) {
+        this.name = name;
+        this.dir = dir;
+        this.context = context;
+        this.host = host;
+        this.routes = routes;
+        this.loadError = loadError;
+        this.dispatch = dispatch;
+        this.requests = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "workflow-" + name);
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** Loads {@code dir/workflow.py} into {@code context}; a workflow whose code fails keeps its error, not the node's life. */
+    static Workflow load(String name, Path dir, Context context, PythonHost host) {
+        Value tandem;
+        try {
+            tandem = context.eval("python", "import tandem\ntandem");
+            tandem.getMember("_install").execute(host, name);
+        } catch (PolyglotException e) {
+            // the API library itself failed: a packaging fault, not the workflow's
+            return new Workflow(name, dir, context, host, List.of(), "cannot import the tandem API: " + e.getMessage(), null);
+        }
+        Value error = tandem.getMember("_load_workflow").execute();
+        if (!error.isNull()) {
+            return new Workflow(name, dir, context, host, List.of(), error.asString().strip(), null);
+        }
+        JsonArray spec = new JsonArray(tandem.getMember("_routes_spec").execute().asString());
+        List<RoutePattern> routes = new ArrayList<>();
+        for (int i = 0; i < spec.size(); i++) {
+            JsonArray r = spec.getJsonArray(i);
+            routes.add(RoutePattern.compile(i, r.getString(0), r.getString(1)));
+        }
+        return new Workflow(name, dir, context, host, List.copyOf(routes), null, tandem.getMember("_dispatch"));
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public Path dir() {
+        return dir;
+    }
+
+    public boolean loaded() {
+        return loadError == null;
+    }
+
+    /** The Python error (with file and line) when the workflow failed to load. */
+    public String loadError() {
+        return loadError;
+    }
+
+    public List<RoutePattern> routes() {
+        return routes;
+    }
+
+    /** The routes whose pattern matches {@code path}, whatever their method. */
+    public List<Map.Entry<RoutePattern, Map<String, String>>> match(String path) {
+        List<Map.Entry<RoutePattern, Map<String, String>>> out = new ArrayList<>();
+        for (RoutePattern r : routes) {
+            Map<String, String> params = r.match(path);
+            if (params != null) out.add(Map.entry(r, params));
+        }
+        return out;
+    }
+
+    /** Runs a route on this workflow's thread. */
+    public CompletableFuture<WorkflowResponse> call(RoutePattern route, Map<String, String> params, WorkflowRequest req) {
+        return CompletableFuture.supplyAsync(() -> invoke(route, params, req), requests);
+    }
+
+    private WorkflowResponse invoke(RoutePattern route, Map<String, String> params, WorkflowRequest req) {
+        host.takeLastLsn();
+        try {
+            Value r = dispatch.execute(route.index(), req.method(), req.path(), json(params),
+                    json(req.query()), json(req.headers()),
+                    req.body(), req.user());
+            long lsn = host.takeLastLsn();
+            Value tb = r.getArrayElement(3);
+            Map<String, String> headers = new LinkedHashMap<>();
+            new JsonObject(r.getArrayElement(2).asString()).forEach(e -> headers.put(e.getKey(), String.valueOf(e.getValue())));
+            Value body = r.getArrayElement(1);
+            return new WorkflowResponse(r.getArrayElement(0).asInt(), body.isNull() ? null : body.asString(), headers,
+                    tb.isNull() ? null : tb.asString(), lsn);
+        } catch (PolyglotException e) {
+            // raised outside the route's own try (e.g. interrupted, or the dispatcher itself failed)
+            return new WorkflowResponse(500, null, Map.of(), String.valueOf(e.getMessage()), host.takeLastLsn());
+        }
+    }
+
+    private static String json(Map<String, String> m) {
+        return new JsonObject(new LinkedHashMap<String, Object>(m)).encode();
+    }
+
+    /**
+     * Delivers one event to this workflow's subscribers on the calling thread (the hook executor's),
+     * stopping it after {@code timeout}. Returns null on success, else what went wrong.
+     */
+    String deliver(String eventId, String dataJson, Duration timeout) {
+        if (!loaded()) return null;
+        try {
+            context.eval("python", "import tandem.ha\ntandem.ha._deliver").execute(eventId, dataJson);
+            return null;
+        } catch (PolyglotException e) {
+            return e.isInterrupted() ? "stopped after hook_timeout " + timeout.toMillis() + "ms" : e.getMessage();
+        }
+    }
+
+    Context context() {
+        return context;
+    }
+
+    @Override
+    public void close() {
+        requests.shutdownNow();
+        try {
+            context.close(true);
+        } catch (RuntimeException ignored) {
+            // closing a cancelled context may throw; it is gone either way
+        }
+    }
+}

@@ -1,0 +1,167 @@
+package dev.tandem.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.vertx.core.json.JsonArray;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.DriverManager;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class StoreTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void committedWritesGetConsecutiveLsnsAndChangeLogRows() {
+        try (Store s = Store.open(dir)) {
+            long lsn1;
+            try (StoreTx tx = s.begin("wf")) {
+                tx.put("c", "a", "1");
+                tx.put("c", "b", "{\"x\":2}");
+                lsn1 = tx.commit();
+            }
+            long lsn2;
+            try (StoreTx tx = s.begin("wf")) {
+                assertThat(tx.delete("c", "a")).isTrue();
+                lsn2 = tx.commit();
+            }
+            assertThat(lsn1).isEqualTo(1);
+            assertThat(lsn2).isEqualTo(2);
+            assertThat(s.lastLsn()).isEqualTo(2);
+            List<Change> log = s.changesAfter(0, 10);
+            assertThat(log).extracting(Change::lsn).containsExactly(1L, 2L);
+            JsonArray ops = new JsonArray(log.get(0).ops());
+            assertThat(ops).hasSize(2);
+            assertThat(ops.getJsonObject(1).getString("v")).isEqualTo("{\"x\":2}");
+            assertThat(new JsonArray(log.get(1).ops()).getJsonObject(0).getString("op")).isEqualTo("del");
+        }
+    }
+
+    @Test
+    void readsSeeOwnWritesAndRollbackDiscardsThem() {
+        try (Store s = Store.open(dir)) {
+            try (StoreTx tx = s.begin("wf")) {
+                tx.put("c", "k", "\"v\"");
+                assertThat(tx.get("c", "k")).isEqualTo("\"v\"");
+                tx.rollback();
+            }
+            try (StoreTx tx = s.begin("wf")) {
+                assertThat(tx.get("c", "k")).isNull();
+                assertThat(tx.commit()).as("a read-only transaction gets no LSN").isZero();
+            }
+            assertThat(s.lastLsn()).isZero();
+            assertThat(s.changesAfter(0, 10)).isEmpty();
+        }
+    }
+
+    @Test
+    void closingWithoutCommitRollsBack() {
+        try (Store s = Store.open(dir)) {
+            try (StoreTx tx = s.begin("wf")) {
+                tx.put("c", "k", "1");
+            }
+            try (StoreTx tx = s.begin("wf")) {
+                assertThat(tx.get("c", "k")).isNull();
+            }
+        }
+    }
+
+    @Test
+    void namespacesAreSeparateAndScanOrdersByKeyWithLiteralPrefixes() {
+        try (Store s = Store.open(dir)) {
+            try (StoreTx tx = s.begin("a")) {
+                tx.put("c", "x_2", "2");
+                tx.put("c", "x_1", "1");
+                tx.put("c", "xa", "3"); // '_' must not act as a LIKE wildcard
+                tx.put("c", "y", "4");
+                tx.commit();
+            }
+            try (StoreTx tx = s.begin("b")) {
+                assertThat(tx.get("c", "x_1")).isNull();
+            }
+            try (StoreTx tx = s.begin("a")) {
+                assertThat(new JsonArray(tx.scan("c", "x_", 10)).stream().map(o -> ((JsonArray) o).getString(0)))
+                        .containsExactly("x_1", "x_2");
+                assertThat(tx.count("c", "")).isEqualTo(4);
+                assertThat(new JsonArray(tx.scan("c", "", 2))).hasSize(2);
+            }
+        }
+    }
+
+    @Test
+    void lsnAndTermSurviveReopen() {
+        try (Store s = Store.open(dir)) {
+            s.setTerm(3);
+            try (StoreTx tx = s.begin("wf")) {
+                tx.put("c", "k", "1");
+                tx.commit();
+            }
+            assertThatThrownBy(() -> s.setTerm(2)).hasMessageContaining("lower than the stored term 3");
+        }
+        try (Store s = Store.open(dir)) {
+            assertThat(s.lastLsn()).isEqualTo(1);
+            assertThat(s.term()).isEqualTo(3);
+            assertThat(s.changesAfter(0, 10).get(0).term()).isEqualTo(3);
+        }
+    }
+
+    @Test
+    void aForeignFileIsRefusedAndLeftUntouched() throws Exception {
+        Path file = dir.resolve(Store.FILE_NAME);
+        byte[] junk = "this is not a database at all, but somebody's notes".getBytes();
+        Files.write(file, junk);
+        assertThatThrownBy(() -> Store.open(dir)).isInstanceOf(StoreException.class)
+                .hasMessageContaining("not an H2 database").hasMessageContaining("move it away");
+        assertThat(Files.readAllBytes(file)).isEqualTo(junk);
+    }
+
+    @Test
+    void aCorruptDatabaseIsRefusedAndLeftUntouched() throws Exception {
+        try (Store s = Store.open(dir)) {
+            try (StoreTx tx = s.begin("wf")) {
+                tx.put("c", "k", "1");
+                tx.commit();
+            }
+        }
+        Path file = dir.resolve(Store.FILE_NAME);
+        byte[] bytes = Files.readAllBytes(file);
+        for (int i = 4096; i < bytes.length; i++) bytes[i] = (byte) (bytes[i] ^ 0x5a); // keep the header, wreck the rest
+        Files.write(file, bytes);
+        assertThatThrownBy(() -> Store.open(dir)).isInstanceOf(StoreException.class)
+                .hasMessageContaining(Store.FILE_NAME).hasMessageContaining("corrupt");
+        assertThat(Files.readAllBytes(file)).as("the corrupt file is left exactly as it was").isEqualTo(bytes);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"sa", "tandem"})
+    void anotherApplicationsH2DatabaseIsRefused(String user) throws Exception {
+        try (var c = DriverManager.getConnection("jdbc:h2:file:" + dir.resolve("tandem").toAbsolutePath(), user, "")) {
+            c.createStatement().execute("CREATE TABLE customers(id INT)");
+        }
+        byte[] before = Files.readAllBytes(dir.resolve(Store.FILE_NAME));
+        assertThatThrownBy(() -> Store.open(dir)).hasMessageContaining("not tandem's");
+        assertThat(Files.readAllBytes(dir.resolve(Store.FILE_NAME))).isEqualTo(before);
+    }
+
+    @Test
+    void aDataDirInUseByAnotherProcessIsRefused() throws Exception {
+        String java = ProcessHandle.current().info().command().orElse("java");
+        Process other = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
+                StoreWriterMain.class.getName(), dir.toString()).redirectErrorStream(true).start();
+        try (var out = new java.io.BufferedReader(new java.io.InputStreamReader(other.getInputStream()))) {
+            String line;
+            while ((line = out.readLine()) != null && !line.startsWith("ack ")) { /* wait until it holds the database */ }
+            assertThatThrownBy(() -> Store.open(dir)).isInstanceOf(StoreException.class)
+                    .hasMessageContaining("in use by another process");
+        } finally {
+            other.toHandle().destroyForcibly();
+            other.waitFor();
+        }
+    }
+}

@@ -1,0 +1,49 @@
+package dev.tandem.testing;
+
+import dev.tandem.config.ConfigLoader;
+import dev.tandem.config.TandemConfig;
+import dev.tandem.node.TandemNode;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+
+/** A real node in this JVM on a free loopback port, with its own data dir: for tests. */
+public final class TestNode implements AutoCloseable {
+    public final TandemNode node;
+    public final Http http;
+    public final Path dataDir;
+
+    private TestNode(TandemNode node, Path dataDir) {
+        this.node = node;
+        this.dataDir = dataDir;
+        this.http = Http.local(node.httpPort());
+    }
+
+    /** A group of one serving the workflows in {@code workflowsDir}; {@code overrides} as for --set. */
+    public static TestNode start(Path root, Path workflowsDir, String... overrides) throws Exception {
+        Path dataDir = root.resolve("data");
+        List<String> sets = new ArrayList<>(List.of("node.data_dir=" + dataDir, "group.secret_file=" + secret(root),
+                "http.bind=127.0.0.1:0", "workflows.dir=" + workflowsDir));
+        sets.addAll(List.of(overrides));
+        TandemConfig config = ConfigLoader.load(null, sets);
+        return new TestNode(new TandemNode(config).start(), dataDir);
+    }
+
+    public static Path secret(Path dir) throws IOException {
+        Path f = dir.resolve("cluster.key");
+        if (!Files.exists(f)) {
+            Files.createDirectories(dir);
+            Files.createFile(f, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            Files.writeString(f, "test-secret-0123456789abcdef\n");
+        }
+        return f;
+    }
+
+    @Override
+    public void close() {
+        node.close();
+    }
+}

@@ -1,0 +1,1 @@
+"""BlueCat Gateway compatible names: ``from availability_group.api import ...``."""

@@ -1,0 +1,128 @@
+"""ipam: an IP address allocator, the sample that shows replicated state.
+
+Routes (under /workflows/ipam):
+  POST   /pools                          {"name": "lab", "cidr": "10.0.0.0/24"} -> 201
+  GET    /pools                          -> {"pools": [...]}
+  POST   /pools/{pool}/allocations       {"owner": "web-1"} -> 201 {"ip": "10.0.0.1", "owner": "web-1"}
+  GET    /pools/{pool}/allocations       -> {"allocations": [{"ip", "owner"}, ...]}
+  DELETE /pools/{pool}/allocations/{ip}  -> 204
+
+Each allocation is one transaction: it reads the pool, takes the next free host address and
+records it, so an address is never handed out twice, on this node or after a failover.
+"""
+import ipaddress
+import re
+
+from tandem import route, state, HttpError
+
+_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+_networks = {}  # cidr -> ip_network; parsing is the slow part in an interpreter
+
+
+def _network(cidr):
+    net = _networks.get(cidr)
+    if net is None:
+        net = _networks[cidr] = ipaddress.ip_network(cidr, strict=True)
+    return net
+
+
+def _hosts(net):
+    """(first host as int, number of host addresses): /31 and /32 use every address."""
+    if net.num_addresses <= 2:
+        return int(net.network_address), net.num_addresses
+    return int(net.network_address) + 1, net.num_addresses - 2
+
+
+def _alloc_key(ip_int):
+    return "%039d" % ip_int  # sorts in address order, v4 and v6 alike
+
+
+def _body(request, *required):
+    body = request.json
+    if not isinstance(body, dict):
+        raise HttpError(400, "send a JSON object with %s" % ", ".join(repr(r) for r in required))
+    for key in required:
+        if not isinstance(body.get(key), str) or not body[key]:
+            raise HttpError(400, "%r is required and must be a non-empty string" % key)
+    return body
+
+
+def _pool(tx, name):
+    pool = tx.get("pools", name)
+    if pool is None:
+        raise HttpError(404, "no pool %r; create it with POST /workflows/ipam/pools" % name)
+    return pool
+
+
+@route("POST", "/pools")
+def create_pool(request):
+    body = _body(request, "name", "cidr")
+    name = body["name"]
+    if not _NAME.match(name):
+        raise HttpError(400, "pool name %r: use 1-63 characters from a-z, 0-9, '_' and '-'" % name)
+    try:
+        net = _network(body["cidr"])
+    except ValueError as e:
+        raise HttpError(400, "cidr %r is not a network: %s (write it like 10.0.0.0/24)" % (body["cidr"], e))
+    first, size = _hosts(net)
+    with state.transaction() as tx:
+        if tx.get("pools", name) is not None:
+            raise HttpError(409, "pool %r exists already; delete its allocations or pick another name" % name)
+        pool = {"name": name, "cidr": str(net), "size": size, "next": 0, "allocated": 0}
+        tx.put("pools", name, pool)
+    return 201, {"name": name, "cidr": str(net), "size": size}
+
+
+@route("GET", "/pools")
+def list_pools(request):
+    return {"pools": [{"name": p["name"], "cidr": p["cidr"], "size": p["size"], "allocated": p["allocated"]}
+                      for _, p in state.scan("pools", limit=1000)]}
+
+
+@route("POST", "/pools/{pool}/allocations")
+def allocate(request, pool):
+    owner = _body(request, "owner")["owner"]
+    with state.transaction() as tx:
+        p = _pool(tx, pool)
+        if p["allocated"] >= p["size"]:
+            raise HttpError(409, "pool %r is full (%d addresses); free one with DELETE .../allocations/{ip}" % (pool, p["size"]))
+        first, size = _hosts(_network(p["cidr"]))
+        coll = "alloc:" + pool
+        offset = p["next"]
+        for _ in range(size):  # the next free address at or after the cursor, wrapping around
+            if tx.get(coll, _alloc_key(first + offset)) is None:
+                break
+            offset = (offset + 1) % size
+        ip = str(ipaddress.ip_address(first + offset))
+        tx.put(coll, _alloc_key(first + offset), {"ip": ip, "owner": owner})
+        p["next"] = (offset + 1) % size
+        p["allocated"] += 1
+        tx.put("pools", pool, p)
+    return 201, {"ip": ip, "owner": owner}
+
+
+@route("GET", "/pools/{pool}/allocations")
+def list_allocations(request, pool):
+    try:
+        limit = int(request.query.get("limit", "10000"))
+    except ValueError:
+        raise HttpError(400, "limit must be a whole number")
+    with state.transaction() as tx:
+        _pool(tx, pool)
+        items = tx.scan("alloc:" + pool, limit=max(1, min(limit, 10000)))
+    return {"allocations": [v for _, v in items]}
+
+
+@route("DELETE", "/pools/{pool}/allocations/{ip}")
+def release(request, pool, ip):
+    try:
+        addr = int(ipaddress.ip_address(ip))
+    except ValueError:
+        raise HttpError(400, "%r is not an IP address" % ip)
+    with state.transaction() as tx:
+        p = _pool(tx, pool)
+        if not tx.delete("alloc:" + pool, _alloc_key(addr)):
+            raise HttpError(404, "%s is not allocated in pool %r" % (ip, pool))
+        p["allocated"] -= 1
+        tx.put("pools", pool, p)
+    return 204, None
