@@ -124,7 +124,11 @@ def _normalise(result):
         headers = {}
     if not isinstance(headers, dict):
         raise TypeError("a route's headers must be a dict, got %s" % type(headers).__name__)
-    text = None if body is None else _json.dumps(body)
+    try:
+        text = None if body is None else _json.dumps(body)
+    except (TypeError, ValueError) as e:
+        raise TypeError("the route returned a body that is not JSON (%s); return dicts, lists, strings, numbers, "
+                        "booleans or None" % e) from None
     return status, text, _json.dumps({str(k): str(v) for k, v in headers.items()})
 
 

@@ -80,7 +80,7 @@ final class WorkflowRoutes implements Handler<RoutingContext> {
             body = null;
         }
         Map<String, String> query = new LinkedHashMap<>();
-        req.params().forEach(e -> query.putIfAbsent(e.getKey(), e.getValue()));
+        ctx.queryParams().forEach(e -> query.putIfAbsent(e.getKey(), e.getValue()));
         Map<String, String> headers = new LinkedHashMap<>();
         req.headers().forEach(e -> headers.putIfAbsent(e.getKey().toLowerCase(), e.getValue()));
         WorkflowRequest wreq = new WorkflowRequest(req.method().name(), path, query, headers, body, null);

@@ -1,0 +1,6 @@
+from tandem import route
+
+
+@route("GET", "/"
+def oops(request):
+    return {}

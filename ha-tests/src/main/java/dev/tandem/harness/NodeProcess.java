@@ -1,0 +1,185 @@
+package dev.tandem.harness;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A real tandem node in its own JVM, started the way bin/tandem starts it, with its output in
+ * {@code dir/node.log}. Faults are real signals to its PID: {@link #kill9()}, {@link #stop()}
+ * (SIGSTOP), {@link #cont()}.
+ */
+public final class NodeProcess implements AutoCloseable {
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(500)).build();
+
+    public final String name;
+    public final Path dir;
+    public final int httpPort;
+    private final Path config;
+    private Process process;
+
+    public NodeProcess(String name, Path dir, int httpPort, String configYaml) throws IOException {
+        this.name = name;
+        this.dir = dir;
+        this.httpPort = httpPort;
+        Files.createDirectories(dir);
+        this.config = dir.resolve("tandem.yaml");
+        Files.writeString(config, configYaml);
+    }
+
+    /** The checkout's root: where bin/tandem is. */
+    public static Path home() {
+        String configured = System.getProperty("tandem.home");
+        Path p = configured != null ? Path.of(configured) : Path.of("").toAbsolutePath();
+        while (p != null && !Files.isRegularFile(p.resolve("bin/tandem"))) p = p.getParent();
+        if (p == null) throw new IllegalStateException("cannot find the tandem checkout (bin/tandem); set -Dtandem.home");
+        return p;
+    }
+
+    public static Path secret(Path dir) throws IOException {
+        Path f = dir.resolve("cluster.key");
+        if (!Files.exists(f)) {
+            Files.createDirectories(dir);
+            Files.createFile(f, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            Files.writeString(f, "harness-secret-0123456789abcdef\n");
+        }
+        return f;
+    }
+
+    public NodeProcess start() throws IOException {
+        Path home = home();
+        Path jar = home.resolve("appliance/target/tandem-appliance.jar");
+        if (!Files.isRegularFile(jar)) throw new IllegalStateException(jar + " is missing: build first (mvn -DskipTests package)");
+        String java = ProcessHandle.current().info().command().orElse("java");
+        List<String> cmd = new ArrayList<>(List.of(java, "-Xmx512m", "-Xss8m", "-XX:+UseSerialGC",
+                "-Dpolyglot.engine.WarnInterpreterOnly=false", "-Dpolyglotimpl.AttachLibraryFailureAction=ignore",
+                "-Dpolyglot.engine.userResourceCache=" + home.resolve("ha-tests/target/polyglot-cache"),
+                "-Dtandem.home=" + home,
+                "-cp", jar + ":" + home.resolve("appliance/target/lib") + "/*",
+                "dev.tandem.cli.TandemCli", "run", "--config", config.toString()));
+        process = new ProcessBuilder(cmd).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("node.log").toFile())).start();
+        return this;
+    }
+
+    public long pid() {
+        return process.pid();
+    }
+
+    public boolean alive() {
+        return process != null && process.isAlive();
+    }
+
+    public String url() {
+        return "http://127.0.0.1:" + httpPort;
+    }
+
+    /** The status code of GET path, or -1 when nothing answers within the timeout. */
+    public int status(String path, Duration timeout) {
+        try {
+            return HTTP.send(HttpRequest.newBuilder(URI.create(url() + path)).timeout(timeout).GET().build(),
+                    HttpResponse.BodyHandlers.discarding()).statusCode();
+        } catch (IOException e) {
+            return -1;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return -1;
+        }
+    }
+
+    /** Waits (polling) until GET path answers 200, or fails with the tail of the node's log. */
+    public NodeProcess awaitStatus200(String path, Duration deadline) {
+        long end = System.nanoTime() + deadline.toNanos();
+        while (System.nanoTime() < end) {
+            if (status(path, Duration.ofMillis(500)) == 200) return this;
+            if (!alive()) break;
+            pause(20);
+        }
+        throw new AssertionError(name + ": " + path + " did not answer 200 within " + deadline + (alive() ? "" : " (process exited)")
+                + "\n--- " + dir.resolve("node.log") + " (tail) ---\n" + logTail(40));
+    }
+
+    public String logTail(int lines) {
+        try {
+            List<String> all = Files.readAllLines(dir.resolve("node.log"));
+            return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
+        } catch (IOException e) {
+            return "(no log: " + e.getMessage() + ")";
+        }
+    }
+
+    /** Resident memory in MiB, from /proc. */
+    public long rssMiB() throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc/" + pid() + "/status"))) {
+            if (line.startsWith("VmRSS:")) return Long.parseLong(line.replaceAll("\\D", "")) / 1024;
+        }
+        return -1;
+    }
+
+    public void kill9() {
+        signal("KILL");
+        try {
+            process.waitFor(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    public void stop() {
+        signal("STOP");
+    }
+
+    public void cont() {
+        signal("CONT");
+    }
+
+    private void signal(String sig) {
+        try {
+            Process kill = new ProcessBuilder("kill", "-" + sig, Long.toString(pid())).inheritIO().start();
+            if (kill.waitFor() != 0) throw new IllegalStateException("kill -" + sig + " " + pid() + " failed");
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    static void pause(long ms) {
+        try {
+            Thread.sleep(ms); // polling interval of a wait-with-deadline, not synchronisation
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Stops the node: SIGTERM (clean shutdown), SIGKILL if it does not exit in time. */
+    @Override
+    public void close() {
+        if (process == null || !process.isAlive()) return;
+        cont();
+        process.destroy();
+        try {
+            if (!process.waitFor(15, TimeUnit.SECONDS)) {
+                process.toHandle().destroyForcibly();
+                process.waitFor(5, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    public static int freePort() throws IOException {
+        try (var s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+}

@@ -1,0 +1,111 @@
+package dev.tandem.samples;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tandem.testing.Http;
+import dev.tandem.testing.TestNode;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The ipam sample through real HTTP on a real node. */
+class IpamWorkflowTest {
+    @TempDir
+    static Path root;
+    static TestNode node;
+    static Http http;
+
+    @BeforeAll
+    static void start() throws Exception {
+        node = SampleNode.start(root);
+        http = node.http;
+    }
+
+    @AfterAll
+    static void stop() {
+        node.close();
+    }
+
+    @Test
+    void allocatesTheNextFreeAddressReleasesAndReusesIt() {
+        assertThat(http.post("/workflows/ipam/pools", "{\"name\": \"lab\", \"cidr\": \"10.0.0.0/24\"}").status()).isEqualTo(201);
+        assertThat(http.post("/workflows/ipam/pools", "{\"name\": \"lab\", \"cidr\": \"10.0.0.0/24\"}").status()).isEqualTo(409);
+        var first = http.post("/workflows/ipam/pools/lab/allocations", "{\"owner\": \"web-1\"}");
+        assertThat(first.status()).isEqualTo(201);
+        assertThat(first.json()).isEqualTo(new JsonObject().put("ip", "10.0.0.1").put("owner", "web-1"));
+        assertThat(http.post("/workflows/ipam/pools/lab/allocations", "{\"owner\": \"web-2\"}").json().getString("ip")).isEqualTo("10.0.0.2");
+        JsonArray list = http.get("/workflows/ipam/pools/lab/allocations").json().getJsonArray("allocations");
+        assertThat(list).containsExactly(new JsonObject().put("ip", "10.0.0.1").put("owner", "web-1"),
+                new JsonObject().put("ip", "10.0.0.2").put("owner", "web-2"));
+        assertThat(http.delete("/workflows/ipam/pools/lab/allocations/10.0.0.1").status()).isEqualTo(204);
+        assertThat(http.delete("/workflows/ipam/pools/lab/allocations/10.0.0.1").status()).isEqualTo(404);
+        assertThat(http.get("/workflows/ipam/pools/lab/allocations").json().getJsonArray("allocations")).hasSize(1);
+    }
+
+    @Test
+    void aFullPoolAnswers409AndAReleasedAddressIsHandedOutAgain() {
+        http.post("/workflows/ipam/pools", "{\"name\": \"tiny\", \"cidr\": \"192.168.5.0/30\"}"); // 2 hosts
+        assertThat(http.post("/workflows/ipam/pools/tiny/allocations", "{\"owner\": \"a\"}").json().getString("ip")).isEqualTo("192.168.5.1");
+        assertThat(http.post("/workflows/ipam/pools/tiny/allocations", "{\"owner\": \"b\"}").json().getString("ip")).isEqualTo("192.168.5.2");
+        var full = http.post("/workflows/ipam/pools/tiny/allocations", "{\"owner\": \"c\"}");
+        assertThat(full.status()).isEqualTo(409);
+        assertThat(full.json().getString("message")).contains("full");
+        http.delete("/workflows/ipam/pools/tiny/allocations/192.168.5.1");
+        assertThat(http.post("/workflows/ipam/pools/tiny/allocations", "{\"owner\": \"c\"}").json().getString("ip")).isEqualTo("192.168.5.1");
+    }
+
+    @Test
+    void badInputIsRefusedClearly() {
+        assertThat(http.post("/workflows/ipam/pools", "{\"name\": \"x\", \"cidr\": \"10.0.0.1/24\"}").json().getString("message"))
+                .contains("not a network");
+        assertThat(http.post("/workflows/ipam/pools", "{\"name\": \"x\"}").status()).isEqualTo(400);
+        assertThat(http.post("/workflows/ipam/pools/none/allocations", "{\"owner\": \"a\"}").status()).isEqualTo(404);
+        assertThat(http.post("/workflows/ipam/pools", "[]").status()).isEqualTo(400);
+    }
+
+    @Test
+    void sixteenConcurrentClientsNeverGetTheSameAddress() throws Exception {
+        assertThat(http.post("/workflows/ipam/pools", "{\"name\": \"busy\", \"cidr\": \"10.8.0.0/16\"}").status()).isEqualTo(201);
+        int clients = 16, each = 40;
+        ExecutorService pool = Executors.newFixedThreadPool(clients);
+        try {
+            List<Future<List<String>>> futures = new ArrayList<>();
+            for (int c = 0; c < clients; c++) {
+                String owner = "client-" + c;
+                futures.add(pool.submit(() -> {
+                    List<String> ips = new ArrayList<>();
+                    for (int i = 0; i < each; i++) {
+                        var r = http.post("/workflows/ipam/pools/busy/allocations", "{\"owner\": \"" + owner + "\"}");
+                        assertThat(r.status()).isEqualTo(201);
+                        ips.add(r.json().getString("ip"));
+                    }
+                    return ips;
+                }));
+            }
+            Set<String> all = new HashSet<>();
+            int total = 0;
+            for (Future<List<String>> f : futures) {
+                for (String ip : f.get()) {
+                    total++;
+                    assertThat(all.add(ip)).as("address %s handed out twice", ip).isTrue();
+                }
+            }
+            assertThat(total).isEqualTo(clients * each);
+            JsonArray stored = http.get("/workflows/ipam/pools/busy/allocations").json().getJsonArray("allocations");
+            assertThat(stored).hasSize(clients * each);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+}
