@@ -23,7 +23,7 @@ public final class TandemCli {
 
     public static int execute(String... args) {
         CommandLine cl = new CommandLine(new TandemCli());
-        cl.setExitCodeExceptionMapper(e -> FAILED);
+        cl.setExitCodeExceptionMapper(e -> e instanceof CommandLine.ParameterException ? BAD_USAGE : FAILED);
         return cl.execute(args);
     }
 }
