@@ -1,0 +1,31 @@
+package dev.tandem.core;
+
+import java.util.List;
+
+/**
+ * Everything the election needs, as values: the members in this node's current view with their
+ * last known states (this node included), the group's configured voter count and rules.
+ */
+public record GroupView(String self, List<MemberState> members, int voters, boolean majorityQuorum, boolean preempt,
+                        boolean maintenance) {
+
+    public int votersVisible() {
+        return members.size(); // every member of the view is a voter (data nodes and witnesses)
+    }
+
+    public int majority() {
+        return voters / 2 + 1;
+    }
+
+    public boolean hasQuorum() {
+        return !majorityQuorum || votersVisible() >= majority();
+    }
+
+    public long maxTerm() {
+        return members.stream().mapToLong(MemberState::term).max().orElse(0);
+    }
+
+    public MemberState member(String name) {
+        return members.stream().filter(m -> m.name().equals(name)).findFirst().orElse(null);
+    }
+}
