@@ -12,10 +12,20 @@ public final class TimingRules {
 
     private TimingRules() {}
 
-    /** VERIFY_SUSPECT2's confirmation wait: two heartbeats, at least 100 ms. */
+    /**
+     * VERIFY_SUSPECT2's confirmation wait: one heartbeat, at least 100 ms. It sits on the path of every
+     * failover (a killed process is suspected at once, then verified), so it is kept short.
+     */
     public static Duration verifyTimeout(Duration heartbeat) {
-        Duration two = heartbeat.multipliedBy(2);
-        return two.compareTo(Duration.ofMillis(100)) < 0 ? Duration.ofMillis(100) : two;
+        return heartbeat.compareTo(Duration.ofMillis(100)) < 0 ? Duration.ofMillis(100) : heartbeat;
+    }
+
+    /**
+     * The primary's lease: two and a half heartbeats, so one late heartbeat does not interrupt writes.
+     * Voters wait this long after their last acknowledgement before voting for another primary.
+     */
+    public static Duration lease(Duration heartbeat) {
+        return heartbeat.multipliedBy(5).dividedBy(2);
     }
 
     /** FD_ALL3's timeout: the part of failure_timeout left after verification, so the two add up to failure_timeout. */

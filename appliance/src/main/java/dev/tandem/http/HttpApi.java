@@ -1,5 +1,7 @@
 package dev.tandem.http;
 
+import dev.tandem.cluster.GroupMember;
+import dev.tandem.config.TandemConfig;
 import dev.tandem.workflows.WorkflowEngine;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -19,7 +21,9 @@ public final class HttpApi {
 
     private HttpApi() {}
 
-    public static Router router(Vertx vertx, long bodyLimit, Health health, WorkflowEngine engine, Durability durability) {
+    public static Router router(Vertx vertx, TandemConfig config, Health health, GroupMember group, WorkflowEngine engine,
+                                Durability durability, String adminToken) {
+        long bodyLimit = config.http().bodyLimit();
         Router router = Router.router(vertx);
         router.route().handler(BodyHandler.create(false).setBodyLimit(bodyLimit));
 
@@ -28,9 +32,11 @@ public final class HttpApi {
         router.get("/health/primary").handler(ctx -> health(ctx, health.primary().getAsBoolean(), health));
         router.get("/health/secondary").handler(ctx -> health(ctx, health.secondary().getAsBoolean(), health));
 
+        AdminApi.mount(router, group, engine, adminToken);
         if (engine != null) {
-            router.route("/workflows/:name").handler(new WorkflowRoutes(engine, durability));
-            router.route("/workflows/:name/*").handler(new WorkflowRoutes(engine, durability));
+            WorkflowRoutes routes = new WorkflowRoutes(vertx, engine, durability, group, config);
+            router.route("/workflows/:name").handler(routes);
+            router.route("/workflows/:name/*").handler(routes);
         }
 
         router.errorHandler(400, ctx -> failure(ctx, 400, "bad request: " + reason(ctx)));

@@ -5,7 +5,15 @@ import dev.tandem.workflows.Workflow;
 import dev.tandem.workflows.WorkflowEngine;
 import dev.tandem.workflows.WorkflowRequest;
 import dev.tandem.workflows.WorkflowResponse;
+import dev.tandem.cluster.GroupMember;
+import dev.tandem.config.TandemConfig;
 import io.vertx.core.Handler;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.core.http.RequestOptions;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.Json;
@@ -22,12 +30,19 @@ import org.slf4j.LoggerFactory;
 /** {@code /workflows/{name}/...}: validates the request, runs the route on the workflow's thread, answers. */
 final class WorkflowRoutes implements Handler<RoutingContext> {
     private static final Logger log = LoggerFactory.getLogger(WorkflowRoutes.class);
+    static final String FORWARDED_BY = "X-Tandem-Forwarded-By";
     private final WorkflowEngine engine;
     private final Durability durability;
+    private final GroupMember group;
+    private final TandemConfig config;
+    private final HttpClient client;
 
-    WorkflowRoutes(WorkflowEngine engine, Durability durability) {
+    WorkflowRoutes(Vertx vertx, WorkflowEngine engine, Durability durability, GroupMember group, TandemConfig config) {
         this.engine = engine;
         this.durability = durability;
+        this.group = group;
+        this.config = config;
+        this.client = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true).setConnectTimeout(1000), new PoolOptions().setHttp1MaxSize(64));
     }
 
     @Override
@@ -84,7 +99,74 @@ final class WorkflowRoutes implements Handler<RoutingContext> {
         Map<String, String> headers = new LinkedHashMap<>();
         req.headers().forEach(e -> headers.putIfAbsent(e.getKey().toLowerCase(), e.getValue()));
         WorkflowRequest wreq = new WorkflowRequest(req.method().name(), path, query, headers, body, null);
+        if (isWrite(req.method()) && !group.mayWrite()) {
+            notPrimary(ctx, wf, chosen, wreq);
+            return;
+        }
+        run(ctx, wf, chosen, wreq);
+    }
 
+    private static boolean isWrite(HttpMethod m) {
+        return !(m == HttpMethod.GET || m == HttpMethod.HEAD || m == HttpMethod.OPTIONS);
+    }
+
+    /**
+     * A write on a node that is not primary (SPEC 5): held while a failover is in progress (up to
+     * failure_timeout + 2s), then served here if this node became primary, forwarded to the primary
+     * (forward_to_primary), or refused with 503, Retry-After and X-Tandem-Primary.
+     */
+    private void notPrimary(RoutingContext ctx, Workflow wf, Map.Entry<RoutePattern, Map<String, String>> chosen, WorkflowRequest wreq) {
+        if (ctx.request().getHeader(FORWARDED_BY) != null) {
+            refuse(ctx, "this node (" + config.node().name() + ") is not the primary either; it was forwarded here by "
+                    + ctx.request().getHeader(FORWARDED_BY));
+            return;
+        }
+        group.awaitPrimary(config.group().failureTimeout().toMillis() + 2000).whenComplete((v, err) -> ctx.vertx().runOnContext(x -> {
+            if (err != null) {
+                refuse(ctx, "no primary: " + (err.getCause() != null ? err.getCause().getMessage() : err.getMessage()));
+            } else if (group.mayWrite()) {
+                run(ctx, wf, chosen, wreq);
+            } else if (config.http().forwardToPrimary() && group.primaryHttp() != null) {
+                forward(ctx, group.primaryHttp());
+            } else {
+                refuse(ctx, "this node is not the primary; send writes to " + group.primary() + " at " + group.primaryHttp());
+            }
+        }));
+    }
+
+    private void refuse(RoutingContext ctx, String message) {
+        ctx.response().putHeader("Retry-After", "1");
+        if (group.primary() != null) ctx.response().putHeader("X-Tandem-Primary", group.primary() + " " + group.primaryHttp());
+        Errors.send(ctx, 503, message);
+    }
+
+    private void forward(RoutingContext ctx, String primaryUrl) {
+        HttpServerRequest in = ctx.request();
+        RequestOptions opts = new RequestOptions().setMethod(in.method()).setAbsoluteURI(primaryUrl + in.uri()).setTimeout(30_000);
+        in.headers().forEach(h -> {
+            String n = h.getKey().toLowerCase();
+            if (!n.equals("host") && !n.equals("content-length") && !n.equals("connection") && !n.equals("transfer-encoding")) {
+                opts.addHeader(h.getKey(), h.getValue());
+            }
+        });
+        opts.addHeader(FORWARDED_BY, config.node().name());
+        client.request(opts)
+                .compose(r -> ctx.body() == null || ctx.body().buffer() == null ? r.send() : r.send(ctx.body().buffer()))
+                .compose(resp -> resp.body().map(b -> {
+                    var out = ctx.response().setStatusCode(resp.statusCode());
+                    resp.headers().forEach(h -> {
+                        String n = h.getKey().toLowerCase();
+                        if (!n.equals("content-length") && !n.equals("connection") && !n.equals("transfer-encoding")) out.putHeader(h.getKey(), h.getValue());
+                    });
+                    out.putHeader(FORWARDED_BY, config.node().name());
+                    out.end(b);
+                    return b;
+                }))
+                .onFailure(e -> refuse(ctx, "could not forward to the primary at " + primaryUrl + ": " + e.getMessage()));
+    }
+
+    private void run(RoutingContext ctx, Workflow wf, Map.Entry<RoutePattern, Map<String, String>> chosen, WorkflowRequest wreq) {
+        String name = wf.name();
         wf.call(chosen.getKey(), chosen.getValue(), wreq)
                 .thenCompose(resp -> resp.lsn() == 0 ? java.util.concurrent.CompletableFuture.completedFuture(resp)
                         : durability.awaitDurable(resp.lsn()).thenApply(v -> resp))

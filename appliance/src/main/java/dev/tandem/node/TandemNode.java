@@ -1,10 +1,17 @@
 package dev.tandem.node;
 
+import dev.tandem.cluster.ClusterChannel;
+import dev.tandem.cluster.GroupMember;
+import dev.tandem.cluster.NotWritableException;
+import dev.tandem.cluster.TermFile;
 import dev.tandem.config.TandemConfig;
+import dev.tandem.core.Role;
 import dev.tandem.http.Durability;
 import dev.tandem.http.HttpApi;
+import dev.tandem.http.WriteRefusedException;
 import dev.tandem.store.Store;
 import dev.tandem.workflows.NodeView;
+import dev.tandem.workflows.Workflow;
 import dev.tandem.workflows.WorkflowEngine;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
@@ -12,66 +19,130 @@ import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One tandem process: the composition root. Start order: store, admin token, workflows, HTTP;
- * stop in reverse. Data flows one way: HTTP -> workflow -> store -> (replication).
+ * One tandem process: the composition root. Start order: store and workflows (data nodes), HTTP,
+ * then the group (so a node takes part in elections only once it can serve); stop in reverse.
+ * Data flows one way: HTTP -> workflow -> store -> (replication); roles flow from the group out to
+ * the store's write gate, the health endpoints and the workflows' hooks.
  */
 public final class TandemNode implements AutoCloseable, NodeView {
     private static final Logger log = LoggerFactory.getLogger(TandemNode.class);
 
     private final TandemConfig config;
+    private final boolean faults;
     private Vertx vertx;
     private HttpServer http;
     private Store store;
     private WorkflowEngine workflows;
+    private GroupMember group;
     private volatile boolean ready;
-    private volatile String role = "NOT_IN_GROUP";
     private int httpPort;
 
     public TandemNode(TandemConfig config) {
-        this.config = config;
+        this(config, false);
     }
 
-    /** Starts everything; returns once the node is ready (HTTP listening, workflows loaded). */
+    /** @param faults true to build the group channel with a DISCARD protocol (tests cut the network with it) */
+    public TandemNode(TandemConfig config, boolean faults) {
+        this.config = config;
+        this.faults = faults;
+    }
+
+    /** Starts everything; returns once the node is ready (workflows loaded, HTTP listening, group joined). */
     public TandemNode start() throws Exception {
         long t0 = System.nanoTime();
         var node = config.node();
+        String token;
         try {
-            java.nio.file.Files.createDirectories(node.dataDir());
-            AdminToken.ensure(node.dataDir());
+            Files.createDirectories(node.dataDir());
+            token = AdminToken.ensure(node.dataDir());
         } catch (IOException e) {
             throw new IllegalStateException("cannot prepare node.data_dir " + node.dataDir() + ": " + e.getMessage(), e);
         }
+        TermFile terms = new TermFile(node.dataDir());
         if (!config.isWitness()) {
             System.setProperty("polyglot.engine.userResourceCache",
                     System.getProperty("polyglot.engine.userResourceCache", node.dataDir().resolve("cache").toAbsolutePath().toString()));
             store = Store.open(node.dataDir());
-            // A group of one is its own majority: primary at once. Groups of more come with the cluster layer.
-            if (config.group().members().size() == 1) {
-                if (store.term() == 0) store.setTerm(1);
-                role = "PRIMARY";
-            }
             workflows = new WorkflowEngine(node.dataDir().resolve("pylib"), store, this);
             workflows.loadAll(config.workflows().dir());
         }
+        group = new GroupMember(config, terms, store == null ? null : new GroupMember.DataState() {
+            @Override
+            public long lastTerm() {
+                return store.lastChangeTerm();
+            }
+
+            @Override
+            public long lastLsn() {
+                return store.lastLsn();
+            }
+        }, ClusterChannel.create(config, faults));
+        if (store != null) {
+            store.setWriteGate(group::mayWrite);
+            group.addListener(new GroupMember.Listener() {
+                @Override
+                public void becomingPrimary(long term) {
+                    store.setWriteTerm(term);
+                }
+
+                @Override
+                public void roleChanged(Role previous, Role now, long term, String reason, long tookMillis) {
+                    deliverRoleChange(previous, now, term, reason);
+                }
+            });
+            deliverRoleChange(null, group.role(), group.term(), "workflow loaded"); // SPEC 6, hook delivery 1
+        }
+
         vertx = Vertx.vertx();
-        HttpApi.Health health = new HttpApi.Health(() -> ready, () -> ready && "PRIMARY".equals(role),
-                () -> ready && "SECONDARY".equals(role), this::healthSummary);
-        Router router = HttpApi.router(vertx, config.http().bodyLimit(), health, workflows, Durability.LOCAL);
+        HttpApi.Health health = new HttpApi.Health(() -> ready, () -> ready && group.mayAcknowledge(),
+                () -> ready && group.role() == Role.SECONDARY && group.primary() != null, this::healthSummary);
+        Router router = HttpApi.router(vertx, config, health, group, workflows, durability(), token);
         var bind = config.http().bind();
         http = vertx.createHttpServer(new HttpServerOptions().setCompressionSupported(true))
                 .requestHandler(router)
                 .listen(bind.port(), bind.host())
                 .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
         httpPort = http.actualPort();
+        String host = bind.host().equals("0.0.0.0") || bind.host().equals("::") ? config.group().bind().host() : bind.host();
+        group.setHttpUrl("http://" + host + ":" + httpPort);
+        group.start();
         ready = true;
-        log.info("node {} ({}) ready in {} ms: http://{}:{}/ role {} term {}", node.name(), node.kind().name().toLowerCase(),
-                (System.nanoTime() - t0) / 1_000_000, bind.host(), httpPort, role, store == null ? 0 : store.term());
+        log.info("node {} ({}) ready in {} ms: http://{}:{}/ group {} at {}", node.name(), node.kind().name().toLowerCase(),
+                (System.nanoTime() - t0) / 1_000_000, bind.host(), httpPort, config.group().name(), config.group().bind());
         return this;
+    }
+
+    /** Writes are acknowledged only while this node is primary of the newest term and holds its lease. */
+    private Durability durability() {
+        long wait = config.group().failureTimeout().toMillis() + 2000;
+        return lsn -> group.awaitWritable(wait).handle((v, err) -> {
+            if (err == null) return (Void) null;
+            Throwable c = err instanceof java.util.concurrent.CompletionException && err.getCause() != null ? err.getCause() : err;
+            throw new WriteRefusedException("the write (lsn " + lsn + ") was committed but cannot be confirmed: "
+                    + (c instanceof NotWritableException ? c.getMessage() : c.toString()));
+        });
+    }
+
+    private void deliverRoleChange(Role previous, Role now, long term, String reason) {
+        if (workflows == null) return;
+        String data = new JsonObject().put("previous", previous == null ? null : previous.name()).put("new", now.name())
+                .put("term", term).put("reason", reason).encode();
+        for (Workflow wf : workflows.all()) {
+            wf.deliver("NODE_ROLE_CHANGED", data, config.workflows().hookTimeout()).thenAccept(run -> {
+                if (run.outcome().equals("ok")) {
+                    log.debug("hook {} {} -> {}: ok in {} ms", run.workflow(), previous, now, run.durationMillis());
+                } else if (!run.outcome().equals("skipped")) {
+                    log.warn("hook {} NODE_ROLE_CHANGED {} -> {}: {} after {} ms: {}", run.workflow(), previous, now,
+                            run.outcome(), run.durationMillis(), run.error());
+                }
+            });
+        }
     }
 
     public int httpPort() {
@@ -86,31 +157,33 @@ public final class TandemNode implements AutoCloseable, NodeView {
         return workflows;
     }
 
+    public GroupMember group() {
+        return group;
+    }
+
     private JsonObject healthSummary() {
-        return new JsonObject().put("node", config.node().name()).put("role", role)
-                .put("term", store == null ? 0 : store.term());
+        return new JsonObject().put("node", config.node().name()).put("role", group.role().name()).put("term", group.term())
+                .put("primary", group.primary());
     }
 
     @Override
     public String nodeStateJson() {
-        var n = config.node();
-        return new JsonObject().put("name", n.name()).put("kind", n.kind().name().toLowerCase()).put("role", role)
-                .put("term", store == null ? 0 : store.term()).put("priority", n.priority())
-                .put("group", config.group().name()).put("primary", "PRIMARY".equals(role) ? n.name() : null)
-                .put("lsn", store == null ? 0 : store.lastLsn()).put("lag", 0).encode();
+        return group.nodeJson().encode();
     }
 
     @Override
     public String groupStateJson() {
-        return new JsonObject().put("name", config.group().name()).put("term", store == null ? 0 : store.term())
-                .put("primary", "PRIMARY".equals(role) ? config.node().name() : null)
-                .put("quorum", config.group().quorum().name().toLowerCase())
-                .put("nodes", new io.vertx.core.json.JsonArray().add(new JsonObject(nodeStateJson()))).encode();
+        try {
+            return group.groupJson().get(5, TimeUnit.SECONDS).encode();
+        } catch (Exception e) {
+            throw new IllegalStateException("the group state is not available: " + e, e);
+        }
     }
 
     @Override
     public void close() {
         ready = false;
+        if (group != null) group.close();
         if (http != null) {
             try {
                 http.close().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);

@@ -43,7 +43,12 @@ public final class Store implements AutoCloseable {
     /** Held from LSN assignment to commit, so LSN order is commit order. */
     private final ReentrantLock commitLock = new ReentrantLock();
     private volatile long lastLsn;
-    private volatile long term;
+    /** The term of the last committed change (the data's recency, with {@link #lastLsn}). */
+    private volatile long lastChangeTerm;
+    /** The term new changes are written in: the term in which this node is primary. */
+    private volatile long writeTerm;
+    /** Whether this node may commit writes now (it is primary and not handing over). */
+    private volatile java.util.function.BooleanSupplier writeGate = () -> true;
     private final List<LongConsumer> commitListeners = new CopyOnWriteArrayList<>();
 
     private Store(HikariDataSource pool, Path file, Path marker) {
@@ -51,8 +56,8 @@ public final class Store implements AutoCloseable {
         this.file = file;
         this.storeId = migrate(marker);
         this.lastLsn = queryLong("SELECT COALESCE(MAX(lsn), 0) FROM changelog");
-        String t = meta("term");
-        this.term = t == null ? 0 : Long.parseLong(t);
+        this.lastChangeTerm = queryLong("SELECT COALESCE(MAX(term), 0) FROM changelog WHERE lsn = (SELECT MAX(lsn) FROM changelog)");
+        this.writeTerm = lastChangeTerm;
     }
 
     /**
@@ -266,22 +271,28 @@ public final class Store implements AutoCloseable {
         return lastLsn;
     }
 
-    public long term() {
-        return term;
+    public long lastChangeTerm() {
+        return lastChangeTerm;
     }
 
-    /** Records a new term durably before the node acts in it. Terms only grow. */
-    public void setTerm(long newTerm) {
+    public long writeTerm() {
+        return writeTerm;
+    }
+
+    /** Called when this node becomes primary of {@code term}: its changes carry that term from now on. */
+    public void setWriteTerm(long term) {
         commitLock.lock();
         try {
-            if (newTerm < term) {
-                throw new IllegalArgumentException("term " + newTerm + " is lower than the stored term " + term);
-            }
-            putMeta("term", Long.toString(newTerm));
-            term = newTerm;
+            if (term < writeTerm) throw new IllegalArgumentException("term " + term + " is lower than the write term " + writeTerm);
+            writeTerm = term;
         } finally {
             commitLock.unlock();
         }
+    }
+
+    /** Commits are refused (with {@link WriteRefusedException}) while {@code gate} says no. */
+    public void setWriteGate(java.util.function.BooleanSupplier gate) {
+        this.writeGate = gate;
     }
 
     /** Called with each new LSN after its commit (on the committing thread). */
@@ -303,16 +314,21 @@ public final class Store implements AutoCloseable {
         long lsn;
         commitLock.lock();
         try {
+            if (!writeGate.getAsBoolean()) {
+                c.rollback();
+                throw new WriteRefusedException("this node is not the primary any more; the write was not committed");
+            }
             lsn = lastLsn + 1;
             try (PreparedStatement ps = c.prepareStatement("INSERT INTO changelog(lsn, term, ts, ops) VALUES (?, ?, ?, ?)")) {
                 ps.setLong(1, lsn);
-                ps.setLong(2, term);
+                ps.setLong(2, writeTerm);
                 ps.setLong(3, System.currentTimeMillis());
                 ps.setString(4, ops);
                 ps.executeUpdate();
             }
             c.commit();
             lastLsn = lsn;
+            lastChangeTerm = writeTerm;
         } finally {
             commitLock.unlock();
         }

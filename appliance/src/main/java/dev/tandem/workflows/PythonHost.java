@@ -15,6 +15,8 @@ public final class PythonHost {
     private final NodeView node;
     /** The last LSN committed by the current thread's request or hook; read and cleared by the caller. */
     private final ThreadLocal<long[]> lastLsn = ThreadLocal.withInitial(() -> new long[1]);
+    /** Set when a commit of the current request was refused because this node stopped being primary. */
+    private final ThreadLocal<String> refused = new ThreadLocal<>();
 
     PythonHost(Store store, String namespace, NodeView node) {
         this.store = store;
@@ -35,6 +37,12 @@ public final class PythonHost {
     @HostAccess.Export
     public String groupState() {
         return node.groupStateJson();
+    }
+
+    String takeRefused() {
+        String r = refused.get();
+        refused.remove();
+        return r;
     }
 
     long takeLastLsn() {
@@ -79,7 +87,13 @@ public final class PythonHost {
 
         @HostAccess.Export
         public void commit() {
-            long lsn = tx.commit();
+            long lsn;
+            try {
+                lsn = tx.commit();
+            } catch (dev.tandem.store.WriteRefusedException e) {
+                refused.set(e.getMessage());
+                throw e;
+            }
             if (lsn > 0) {
                 long[] cell = lastLsn.get();
                 cell[0] = Math.max(cell[0], lsn);

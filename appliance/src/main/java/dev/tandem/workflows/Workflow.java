@@ -26,6 +26,7 @@ public final class Workflow implements AutoCloseable {
     private final Context context;
     private final PythonHost host;
     private final ExecutorService requests;
+    private final ExecutorService hooks;
     private final List<RoutePattern> routes;
     private final String loadError;
     private final Value dispatch;
@@ -41,6 +42,11 @@ public final class Workflow implements AutoCloseable {
         this.dispatch = dispatch;
         this.requests = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "workflow-" + name);
+            t.setDaemon(true);
+            return t;
+        });
+        this.hooks = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "hooks-" + name);
             t.setDaemon(true);
             return t;
         });
@@ -106,6 +112,17 @@ public final class Workflow implements AutoCloseable {
     }
 
     private WorkflowResponse invoke(RoutePattern route, Map<String, String> params, WorkflowRequest req) {
+        WorkflowResponse r = dispatch(route, params, req);
+        String refused = host.takeRefused();
+        if (refused != null) {
+            // the node stopped being primary while the route ran: nothing was committed, say so plainly
+            return new WorkflowResponse(503, new JsonObject().put("status", 503).put("code", "unavailable")
+                    .put("message", refused + "; retry, and the request reaches the new primary").encode(), Map.of("Retry-After", "1"), null, 0);
+        }
+        return r;
+    }
+
+    private WorkflowResponse dispatch(RoutePattern route, Map<String, String> params, WorkflowRequest req) {
         host.takeLastLsn();
         try {
             Value r = dispatch.execute(route.index(), req.method(), req.path(), json(params),
@@ -128,19 +145,45 @@ public final class Workflow implements AutoCloseable {
         return new JsonObject(new LinkedHashMap<String, Object>(m)).encode();
     }
 
+    /** The outcome of one hook delivery: "ok", "error" or "timeout", with what went wrong. */
+    public record HookRun(String workflow, String eventId, String outcome, long startedAtMillis, long durationMillis, String error) {}
+
     /**
-     * Delivers one event to this workflow's subscribers on the calling thread (the hook executor's),
-     * stopping it after {@code timeout}. Returns null on success, else what went wrong.
+     * Queues one event for this workflow's subscribers. Events run one at a time, in the order queued,
+     * on the workflow's hook thread (never the HTTP event loop, never the group thread); a delivery that
+     * outlives {@code timeout} is interrupted, and the workflow keeps working afterwards.
      */
-    String deliver(String eventId, String dataJson, Duration timeout) {
-        if (!loaded()) return null;
-        try {
-            context.eval("python", "import tandem.ha\ntandem.ha._deliver").execute(eventId, dataJson);
-            return null;
-        } catch (PolyglotException e) {
-            return e.isInterrupted() ? "stopped after hook_timeout " + timeout.toMillis() + "ms" : e.getMessage();
-        }
+    public CompletableFuture<HookRun> deliver(String eventId, String dataJson, Duration timeout) {
+        return CompletableFuture.supplyAsync(() -> {
+            long start = System.currentTimeMillis();
+            long t0 = System.nanoTime();
+            if (!loaded()) return new HookRun(name, eventId, "skipped", start, 0, "workflow not loaded");
+            var watchdog = WATCHDOG.schedule(() -> {
+                try {
+                    context.interrupt(Duration.ofSeconds(5));
+                } catch (Exception e) {
+                    // interrupt gives up after 5 s; the run is reported as timed out either way
+                }
+            }, timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+            try {
+                context.eval("python", "import tandem.ha\ntandem.ha._deliver").execute(eventId, dataJson);
+                return new HookRun(name, eventId, "ok", start, (System.nanoTime() - t0) / 1_000_000, null);
+            } catch (PolyglotException e) {
+                long ms = (System.nanoTime() - t0) / 1_000_000;
+                return e.isInterrupted() || e.isCancelled()
+                        ? new HookRun(name, eventId, "timeout", start, ms, "stopped after workflows.hook_timeout (" + timeout.toMillis() + " ms)")
+                        : new HookRun(name, eventId, "error", start, ms, String.valueOf(e.getMessage()));
+            } finally {
+                watchdog.cancel(false);
+            }
+        }, hooks);
     }
+
+    private static final java.util.concurrent.ScheduledExecutorService WATCHDOG = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "hook-watchdog");
+        t.setDaemon(true);
+        return t;
+    });
 
     Context context() {
         return context;
@@ -149,6 +192,7 @@ public final class Workflow implements AutoCloseable {
     @Override
     public void close() {
         requests.shutdownNow();
+        hooks.shutdownNow();
         try {
             context.close(true);
         } catch (RuntimeException ignored) {

@@ -97,17 +97,33 @@ class StoreTest {
     @Test
     void lsnAndTermSurviveReopen() {
         try (Store s = Store.open(dir)) {
-            s.setTerm(3);
+            s.setWriteTerm(3);
             try (StoreTx tx = s.begin("wf")) {
                 tx.put("c", "k", "1");
                 tx.commit();
             }
-            assertThatThrownBy(() -> s.setTerm(2)).hasMessageContaining("lower than the stored term 3");
+            assertThatThrownBy(() -> s.setWriteTerm(2)).hasMessageContaining("lower than the write term 3");
         }
         try (Store s = Store.open(dir)) {
             assertThat(s.lastLsn()).isEqualTo(1);
-            assertThat(s.term()).isEqualTo(3);
+            assertThat(s.lastChangeTerm()).isEqualTo(3);
             assertThat(s.changesAfter(0, 10).get(0).term()).isEqualTo(3);
+        }
+    }
+
+    @Test
+    void aClosedWriteGateRefusesCommitsAndKeepsNothing() {
+        try (Store s = Store.open(dir)) {
+            s.setWriteGate(() -> false);
+            try (StoreTx tx = s.begin("wf")) {
+                tx.put("c", "k", "1");
+                assertThatThrownBy(tx::commit).isInstanceOf(WriteRefusedException.class).hasMessageContaining("not the primary");
+            }
+            s.setWriteGate(() -> true);
+            try (StoreTx tx = s.begin("wf")) {
+                assertThat(tx.get("c", "k")).isNull();
+            }
+            assertThat(s.lastLsn()).isZero();
         }
     }
 

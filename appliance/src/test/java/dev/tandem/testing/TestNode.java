@@ -25,11 +25,34 @@ public final class TestNode implements AutoCloseable {
     /** A group of one serving the workflows in {@code workflowsDir}; {@code overrides} as for --set. */
     public static TestNode start(Path root, Path workflowsDir, String... overrides) throws Exception {
         Path dataDir = root.resolve("data");
+        int groupPort = freePort();
         List<String> sets = new ArrayList<>(List.of("node.data_dir=" + dataDir, "group.secret_file=" + secret(root),
+                "group.bind=127.0.0.1:" + groupPort, "group.members=[127.0.0.1:" + groupPort + "]",
                 "http.bind=127.0.0.1:0", "workflows.dir=" + workflowsDir));
         sets.addAll(List.of(overrides));
         TandemConfig config = ConfigLoader.load(null, sets);
-        return new TestNode(new TandemNode(config).start(), dataDir);
+        return new TestNode(new TandemNode(config).start(), dataDir).awaitPrimary();
+    }
+
+    public static int freePort() throws IOException {
+        try (var s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    /** Waits until the node is primary (a group of one elects itself within a few heartbeats). */
+    public TestNode awaitPrimary() {
+        long end = System.nanoTime() + 30_000_000_000L;
+        while (!node.group().mayAcknowledge()) {
+            if (System.nanoTime() > end) throw new AssertionError("node did not become primary: " + node.group().lastDecision());
+            try {
+                Thread.sleep(10); // polling interval of a wait with a deadline
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError(e);
+            }
+        }
+        return this;
     }
 
     public static Path secret(Path dir) throws IOException {

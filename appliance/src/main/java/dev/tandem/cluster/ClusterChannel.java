@@ -1,0 +1,90 @@
+package dev.tandem.cluster;
+
+import dev.tandem.config.TandemConfig;
+import dev.tandem.core.TimingRules;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.List;
+import javax.crypto.spec.SecretKeySpec;
+import org.jgroups.JChannel;
+import org.jgroups.protocols.DISCARD;
+import org.jgroups.protocols.FD_ALL3;
+import org.jgroups.protocols.FD_SOCK2;
+import org.jgroups.protocols.FRAG4;
+import org.jgroups.protocols.MERGE3;
+import org.jgroups.protocols.MFC;
+import org.jgroups.protocols.SYM_ENCRYPT;
+import org.jgroups.protocols.TCP;
+import org.jgroups.protocols.TCPPING;
+import org.jgroups.protocols.UNICAST3;
+import org.jgroups.protocols.VERIFY_SUSPECT2;
+import org.jgroups.protocols.pbcast.GMS;
+import org.jgroups.protocols.pbcast.NAKACK2;
+import org.jgroups.protocols.pbcast.STABLE;
+import org.jgroups.stack.Protocol;
+
+/**
+ * The JGroups stack of SPEC section 3: TCP + TCPPING over {@code group.members} (no multicast),
+ * failure detection from the configured timings, everything bound to {@code group.bind} only,
+ * diagnostics off, and every message encrypted with a key derived from the group secret (a process
+ * without the secret can neither read the group's traffic nor join it).
+ */
+public final class ClusterChannel {
+    private ClusterChannel() {}
+
+    /** @param faults true to put a DISCARD protocol in the stack, for tests that cut the network in-process */
+    public static JChannel create(TandemConfig config, boolean faults) throws Exception {
+        TandemConfig.Group g = config.group();
+        long hb = g.heartbeatInterval().toMillis();
+        InetAddress bind = InetAddress.getByName(g.bind().host());
+        List<InetSocketAddress> members = new ArrayList<>();
+        for (TandemConfig.Address a : g.members()) members.add(new InetSocketAddress(InetAddress.getByName(a.host()), a.port()));
+
+        TCP tcp = new TCP();
+        tcp.setBindAddress(bind);
+        tcp.setBindPort(g.bind().port());
+        tcp.setValue("port_range", 0);
+        tcp.setValue("bundler_type", "no-bundler"); // control traffic is small; latency over batching
+        tcp.disableDiagnostics();
+
+        List<Protocol> stack = new ArrayList<>();
+        stack.add(tcp);
+        if (faults) stack.add(new DISCARD());
+        stack.add(new TCPPING().setInitialHosts(members).setPortRange(0));
+        stack.add(new MERGE3().setMinInterval(Math.max(500, hb * 5)).setMaxInterval(Math.max(1500, hb * 15)));
+        stack.add(new FD_SOCK2().setBindAddress(bind).setPortRange(10));
+        stack.add(new FD_ALL3().setInterval(hb).setTimeout(TimingRules.heartbeatTimeout(g.heartbeatInterval(), g.failureTimeout()).toMillis()));
+        stack.add(new VERIFY_SUSPECT2().setTimeout(TimingRules.verifyTimeout(g.heartbeatInterval()).toMillis()));
+        stack.add(new SYM_ENCRYPT().setSecretKey(groupKey(config)));
+        stack.add(new NAKACK2());
+        stack.add(new UNICAST3());
+        stack.add(new STABLE());
+        GMS gms = new GMS().setJoinTimeout(Math.max(500, hb * 5));
+        gms.setValue("print_local_addr", false);
+        stack.add(gms);
+        stack.add(new MFC());
+        stack.add(new FRAG4());
+        JChannel ch = new JChannel(stack);
+        ch.setName(config.node().name());
+        ch.setDiscardOwnMessages(true);
+        return ch;
+    }
+
+    /** AES-256 key: SHA-256 over the group name and the secret file's content. */
+    static SecretKeySpec groupKey(TandemConfig config) throws IOException {
+        byte[] secret = Files.readAllBytes(config.group().secretFile());
+        try {
+            MessageDigest sha = MessageDigest.getInstance("SHA-256");
+            sha.update(("tandem-group:" + config.group().name() + ":").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            sha.update(new String(secret, java.nio.charset.StandardCharsets.UTF_8).strip().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            return new SecretKeySpec(sha.digest(), "AES");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,707 @@
+package dev.tandem.cluster;
+
+import dev.tandem.config.TandemConfig;
+import dev.tandem.core.Decision;
+import dev.tandem.core.Election;
+import dev.tandem.core.GroupView;
+import dev.tandem.core.Lease;
+import dev.tandem.core.MemberState;
+import dev.tandem.core.Role;
+import dev.tandem.core.TimingRules;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.jgroups.Address;
+import org.jgroups.BytesMessage;
+import org.jgroups.JChannel;
+import org.jgroups.Message;
+import org.jgroups.Receiver;
+import org.jgroups.View;
+import org.jgroups.util.NameCache;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * This node's membership of its availability group. JGroups views, group messages and heartbeat
+ * ticks all run on one thread ("group"), so the state below needs no locks; HTTP reads the volatile
+ * fields. Decisions come from {@link Election} (pure); this class only gathers its inputs and carries
+ * its outputs: nominate, vote, become primary, step down.
+ *
+ * <p>Messages (JSON): {@code status} (every heartbeat; a primary's status is its lease heartbeat),
+ * {@code ack}, {@code nominate}, {@code request_vote}, {@code vote}, {@code resign}, {@code switchover},
+ * {@code switchover_done}, {@code maintenance}.
+ */
+public final class GroupMember implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(GroupMember.class);
+
+    /** This node's data, for elections (data nodes only). */
+    public interface DataState {
+        long lastTerm();
+
+        long lastLsn();
+    }
+
+    /** Told on the group thread; must not block. */
+    public interface Listener {
+        void roleChanged(Role previous, Role now, long term, String reason, long tookMillis);
+
+        /** Just before this node starts acting as primary of {@code term} (writes will carry it). */
+        default void becomingPrimary(long term) {}
+
+        default void event(String type, JsonObject data) {}
+    }
+
+    private record Peer(MemberState state, String http, long receivedAt, boolean maintenance, long maintenanceVersion) {}
+
+    private final TandemConfig config;
+    private final String me;
+    private final boolean witness;
+    private final TermFile terms;
+    private final DataState data;
+    private final JChannel channel;
+    private final ScheduledExecutorService loop;
+    private final List<Listener> listeners = new CopyOnWriteArrayList<>();
+    private final MaintenanceFile maintenanceFile;
+    private final int voters;
+    private final boolean majority;
+    private final long hb, lease, failureTimeout;
+
+    // --- state: written on the group thread only ---
+    private volatile Role role;
+    private volatile long roleTerm;
+    private volatile String primary;
+    private volatile String primaryHttp;
+    private volatile long leaseUntil = Long.MIN_VALUE;
+    private volatile boolean handingOver;
+    private volatile String lastDecision = "starting";
+    private volatile String httpUrl = "";
+    private volatile List<String> view = List.of();
+    private final Map<String, Peer> peers = new LinkedHashMap<>();
+    private final Map<String, Long> ackedSentAt = new LinkedHashMap<>();
+    private long candidateTerm = -1, candidateDeadline, candidateSince;
+    private final Set<String> grants = new HashSet<>();
+    private long nominationInFlightUntil = Long.MIN_VALUE;
+    private long lastPrimaryAckAt = Long.MIN_VALUE;
+    private String lastPrimaryAcked;
+    private long primaryLostAt = Long.MIN_VALUE;
+    private Switchover switchover;
+    private final Map<String, CompletableFuture<JsonObject>> pendingSwitchovers = new LinkedHashMap<>();
+    private final List<Waiter> writableWaiters = new ArrayList<>();
+
+    private record Waiter(CompletableFuture<Void> future, long deadline, java.util.function.BooleanSupplier ready,
+                          java.util.function.Supplier<String> why) {}
+
+    private record Switchover(String target, String requestId, String replyTo, long startedAt, long deadline, long startLsn) {}
+
+    public GroupMember(TandemConfig config, TermFile terms, DataState data, JChannel channel) {
+        this.config = config;
+        this.me = config.node().name();
+        this.witness = config.isWitness();
+        this.terms = terms;
+        this.data = data;
+        this.channel = channel;
+        this.role = witness ? Role.WITNESS : Role.NOT_IN_GROUP;
+        this.voters = config.group().members().size();
+        this.majority = config.group().quorum() == TandemConfig.Quorum.MAJORITY;
+        this.hb = config.group().heartbeatInterval().toMillis();
+        this.lease = TimingRules.lease(config.group().heartbeatInterval()).toMillis();
+        this.failureTimeout = config.group().failureTimeout().toMillis();
+        this.maintenanceFile = new MaintenanceFile(config.node().dataDir());
+        this.loop = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "group-" + me);
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    public void addListener(Listener l) {
+        listeners.add(l);
+    }
+
+    public void setHttpUrl(String url) {
+        this.httpUrl = url;
+    }
+
+    /** Joins the group; returns once connected (the election follows on the group thread). */
+    public GroupMember start() throws Exception {
+        channel.setReceiver(new Receiver() {
+            @Override
+            public void receive(Message msg) {
+                JsonObject m = new JsonObject(new String(msg.getArray(), msg.getOffset(), msg.getLength(), StandardCharsets.UTF_8));
+                loop.execute(() -> guarded(() -> onMessage(m)));
+            }
+
+            @Override
+            public void viewAccepted(View v) {
+                List<String> names = v.getMembers().stream().map(GroupMember::name).toList();
+                loop.execute(() -> guarded(() -> onView(names)));
+            }
+        });
+        channel.connect(config.group().name());
+        loop.scheduleAtFixedRate(() -> guarded(this::tick), 0, hb, TimeUnit.MILLISECONDS);
+        return this;
+    }
+
+    private static String name(Address a) {
+        String n = NameCache.get(a);
+        return n != null ? n : String.valueOf(a);
+    }
+
+    private void guarded(Runnable r) {
+        try {
+            r.run();
+        } catch (RuntimeException e) {
+            log.error("group: unexpected failure (the node keeps going)", e);
+        }
+    }
+
+    static long now() {
+        return System.nanoTime() / 1_000_000;
+    }
+
+    // ------------------------------------------------------------------ reads (any thread)
+
+    public Role role() {
+        return role;
+    }
+
+    public long term() {
+        return role == Role.PRIMARY ? roleTerm : terms.get();
+    }
+
+    public String primary() {
+        return primary;
+    }
+
+    public String primaryHttp() {
+        return primaryHttp;
+    }
+
+    public boolean maintenance() {
+        return maintenanceFile.enabled();
+    }
+
+    public String lastDecision() {
+        return lastDecision;
+    }
+
+    /** Primary of the newest term, holding its lease, not handing over: it may acknowledge writes now. */
+    public boolean mayAcknowledge() {
+        return role == Role.PRIMARY && !handingOver && now() < leaseUntil;
+    }
+
+    /** Primary and not handing over: it may commit writes (acknowledged only under {@link #mayAcknowledge}). */
+    public boolean mayWrite() {
+        return role == Role.PRIMARY && !handingOver;
+    }
+
+    /** Completes when this node may acknowledge writes; fails with the reason when it will not within {@code timeoutMs}. */
+    public CompletableFuture<Void> awaitWritable(long timeoutMs) {
+        return await(this::mayAcknowledge, this::whyNotWritable, timeoutMs);
+    }
+
+    /** Completes once a primary that takes writes is known (this node or another), e.g. after a failover. */
+    public CompletableFuture<Void> awaitPrimary(long timeoutMs) {
+        return await(() -> role == Role.PRIMARY ? !handingOver : primary != null && primaryHttp != null,
+                () -> "no primary elected yet (failover in progress, or no quorum)", timeoutMs);
+    }
+
+    private CompletableFuture<Void> await(java.util.function.BooleanSupplier ready, java.util.function.Supplier<String> why, long timeoutMs) {
+        if (ready.getAsBoolean()) return CompletableFuture.completedFuture(null);
+        CompletableFuture<Void> f = new CompletableFuture<>();
+        loop.execute(() -> {
+            writableWaiters.add(new Waiter(f, now() + timeoutMs, ready, why));
+            releaseWaiters();
+        });
+        return f;
+    }
+
+    public JsonObject nodeJson() {
+        JsonObject o = new JsonObject().put("name", me).put("kind", witness ? "witness" : "data").put("role", role.name())
+                .put("term", term()).put("priority", config.node().priority()).put("group", config.group().name())
+                .put("primary", primary).put("address", config.group().bind().toString()).put("http", httpUrl)
+                .put("maintenance", maintenance()).put("last_decision", lastDecision)
+                .put("lease_ms", role == Role.PRIMARY ? Math.max(0, leaseUntil - now()) : 0);
+        if (data != null) o.put("lsn", data.lastLsn()).put("last_term", data.lastTerm());
+        return o;
+    }
+
+    /** The group as this node sees it (SPEC GET /api/v1/group). */
+    public CompletableFuture<JsonObject> groupJson() {
+        return CompletableFuture.supplyAsync(() -> {
+            long now = now();
+            long myLsn = data == null ? 0 : data.lastLsn();
+            long primaryLsn = role == Role.PRIMARY ? myLsn : peers.values().stream()
+                    .filter(p -> p.state().name().equals(primary)).mapToLong(p -> p.state().lsn()).findFirst().orElse(myLsn);
+            JsonArray nodes = new JsonArray();
+            JsonObject self = nodeJson().put("state", "up").put("heartbeat_age_ms", 0)
+                    .put("lag", witness ? 0 : Math.max(0, primaryLsn - myLsn));
+            nodes.add(self);
+            for (var e : peers.entrySet()) {
+                Peer p = e.getValue();
+                MemberState s = p.state();
+                nodes.add(new JsonObject().put("name", s.name()).put("kind", s.witness() ? "witness" : "data").put("role", s.role().name())
+                        .put("term", s.term()).put("priority", s.priority()).put("http", p.http()).put("lsn", s.lsn())
+                        .put("last_term", s.lastTerm()).put("lag", s.witness() ? 0 : Math.max(0, primaryLsn - s.lsn()))
+                        .put("heartbeat_age_ms", now - p.receivedAt()).put("state", view.contains(s.name()) ? "up" : "lost"));
+            }
+            for (TandemConfig.Address a : config.group().members()) {
+                // voters never heard from are listed by address so the operator sees the whole group
+                boolean known = a.equals(config.group().bind()) || peers.values().stream().anyMatch(p -> a.toString().equals(p.http()));
+                if (!known && nodes.size() < voters) nodes.add(new JsonObject().put("address", a.toString()).put("state", "unknown"));
+            }
+            return new JsonObject().put("name", config.group().name()).put("term", term()).put("primary", primary)
+                    .put("quorum", majority ? "majority" : "none").put("voters", voters).put("visible", view.size())
+                    .put("maintenance", maintenance()).put("last_decision", lastDecision)
+                    .put("replication", new JsonObject().put("mode", config.replication().mode().name().toLowerCase()).put("degraded", false))
+                    .put("nodes", nodes);
+        }, loop);
+    }
+
+    // ------------------------------------------------------------------ operator actions
+
+    /** Planned switchover (to {@code target}, or the best secondary when null). Completes when done. */
+    public CompletableFuture<JsonObject> switchover(String target) {
+        CompletableFuture<JsonObject> f = new CompletableFuture<>();
+        String id = java.util.UUID.randomUUID().toString();
+        loop.execute(() -> {
+            pendingSwitchovers.put(id, f);
+            JsonObject req = new JsonObject().put("type", "switchover").put("to", target).put("id", id).put("from", me);
+            if (role == Role.PRIMARY) {
+                onSwitchover(req);
+            } else if (primary != null) {
+                send(primary, req);
+            } else {
+                finishSwitchover(id, me, false, "no primary in the group to switch over from; wait for one or check `tandem status`", 0);
+            }
+        });
+        return f.orTimeout(config.replication().syncTimeout().toMillis() + failureTimeout + 5000, TimeUnit.MILLISECONDS);
+    }
+
+    /** Pauses (or resumes) automatic failover group-wide. */
+    public CompletableFuture<Boolean> setMaintenance(boolean enabled) {
+        return CompletableFuture.supplyAsync(() -> {
+            long version = maintenanceFile.version() + 1;
+            adoptMaintenance(enabled, version, "set on " + me);
+            broadcast(new JsonObject().put("type", "maintenance").put("enabled", enabled).put("version", version));
+            return enabled;
+        }, loop);
+    }
+
+    // ------------------------------------------------------------------ the group thread
+
+    private MemberState self() {
+        return new MemberState(me, witness, config.node().priority(), role, term(),
+                data == null ? 0 : data.lastTerm(), data == null ? 0 : data.lastLsn());
+    }
+
+    private void tick() {
+        long now = now();
+        broadcast(statusMessage(now));
+        if (role == Role.PRIMARY) renewLease(now);
+        if (candidateTerm > 0 && now > candidateDeadline) {
+            log.info("candidacy for term {} lapsed: {} of {} votes", candidateTerm, grants.size(), Election.votesNeeded(voters, majority));
+            candidateTerm = -1;
+        }
+        progressSwitchover(now);
+        releaseWaiters();
+        decideIfCoordinator();
+    }
+
+    private JsonObject statusMessage(long now) {
+        MemberState s = self();
+        return new JsonObject().put("type", "status").put("name", me).put("witness", witness).put("priority", s.priority())
+                .put("role", s.role().name()).put("term", s.term()).put("lastTerm", s.lastTerm()).put("lsn", s.lsn())
+                .put("http", httpUrl).put("maint", maintenanceFile.enabled()).put("mver", maintenanceFile.version()).put("sentAt", now);
+    }
+
+    private void onView(List<String> names) {
+        List<String> before = view;
+        view = names;
+        for (String n : names) if (!before.contains(n) && !n.equals(me)) emit("PEER_JOINED", new JsonObject().put("peer", n));
+        for (String n : before) {
+            if (!names.contains(n)) {
+                peers.remove(n);
+                ackedSentAt.remove(n);
+                emit("PEER_LOST", new JsonObject().put("peer", n));
+                if (n.equals(primary)) {
+                    primaryLostAt = now();
+                    setPrimary(null, null);
+                }
+            }
+        }
+        log.info("view: {} ({} of {} voters)", names, names.size(), voters);
+        if (majority && names.size() < voters / 2 + 1) {
+            if (role == Role.PRIMARY || role == Role.SECONDARY) {
+                changeRole(Role.NOT_IN_GROUP, term(), "lost quorum: " + names.size() + " of " + voters + " voters visible", 0);
+            }
+        }
+        decideIfCoordinator();
+    }
+
+    private void onMessage(JsonObject m) {
+        switch (m.getString("type", "")) {
+            case "status" -> onStatus(m);
+            case "ack" -> onAck(m);
+            case "nominate" -> onNominate(m);
+            case "request_vote" -> onRequestVote(m);
+            case "vote" -> onVote(m);
+            case "resign" -> {
+                if (m.getString("from").equals(lastPrimaryAcked)) lastPrimaryAckAt = Long.MIN_VALUE;
+            }
+            case "switchover" -> onSwitchover(m);
+            case "switchover_done" -> finishSwitchover(m.getString("id"), m.getString("primary"), m.getBoolean("ok"),
+                    m.getString("message"), m.getLong("tookMs", 0L));
+            case "maintenance" -> adoptMaintenance(m.getBoolean("enabled"), m.getLong("version"), "set on " + m.getString("from", "a peer"));
+            default -> log.debug("ignored message {}", m.getString("type"));
+        }
+    }
+
+    private void onStatus(JsonObject m) {
+        String from = m.getString("name");
+        MemberState s = new MemberState(from, m.getBoolean("witness"), m.getInteger("priority"), Role.valueOf(m.getString("role")),
+                m.getLong("term"), m.getLong("lastTerm"), m.getLong("lsn"));
+        peers.put(from, new Peer(s, m.getString("http"), now(), m.getBoolean("maint"), m.getLong("mver")));
+        if (m.getLong("mver") > maintenanceFile.version()) adoptMaintenance(m.getBoolean("maint"), m.getLong("mver"), "learned from " + from);
+        if (s.term() > terms.get()) observeHigherTerm(s.term(), from);
+        if (s.role() == Role.PRIMARY) {
+            if (s.term() < terms.get()) {
+                send(from, statusMessage(now())); // tell the stale primary about the newer term at once
+            } else if (role == Role.PRIMARY && !from.equals(me)) {
+                if (Election.yields(self(), s)) {
+                    changeRole(Role.SECONDARY, s.term(), "yields to primary " + from + " (term " + s.term() + ", priority " + s.priority() + ")", 0);
+                }
+            } else {
+                lastPrimaryAckAt = now();
+                lastPrimaryAcked = from;
+                send(from, new JsonObject().put("type", "ack").put("from", me).put("term", s.term()).put("sentAt", m.getLong("sentAt")));
+                setPrimary(from, m.getString("http"));
+            }
+        } else if (from.equals(primary)) {
+            setPrimary(null, null); // it stepped down
+        }
+        followerRole();
+    }
+
+    /** Any message of a newer term: record it; a primary of an older term steps down at once. */
+    private void observeHigherTerm(long t, String from) {
+        terms.raise(t);
+        if (role == Role.PRIMARY && t > roleTerm) {
+            changeRole(Role.SECONDARY, t, "term " + t + " seen from " + from + " is newer than mine (" + roleTerm + ")", 0);
+        }
+    }
+
+    /** A non-primary data node: SECONDARY while in a quorate group with a primary, else NOT_IN_GROUP. */
+    private void followerRole() {
+        if (witness || role == Role.PRIMARY) return;
+        boolean quorate = !majority || view.size() >= voters / 2 + 1;
+        if (!quorate) {
+            if (role != Role.NOT_IN_GROUP) changeRole(Role.NOT_IN_GROUP, term(), "lost quorum", 0);
+        } else if (primary != null && role != Role.SECONDARY) {
+            changeRole(Role.SECONDARY, term(), "following primary " + primary, 0);
+        }
+    }
+
+    private void setPrimary(String name, String http) {
+        primary = name;
+        primaryHttp = http;
+        if (name != null) releaseWaiters();
+    }
+
+    private void onAck(JsonObject m) {
+        if (role != Role.PRIMARY || m.getLong("term") != roleTerm) return;
+        ackedSentAt.merge(m.getString("from"), m.getLong("sentAt"), Math::max);
+        renewLease(now());
+    }
+
+    private void renewLease(long now) {
+        long[] acks = new long[Math.max(0, voters - 1)];
+        java.util.Arrays.fill(acks, Long.MIN_VALUE);
+        int i = 0;
+        for (String p : view) {
+            if (p.equals(me) || i >= acks.length) continue;
+            acks[i++] = ackedSentAt.getOrDefault(p, Long.MIN_VALUE);
+        }
+        leaseUntil = Lease.validUntil(now, acks, Election.votesNeeded(voters, majority), lease);
+        releaseWaiters();
+    }
+
+    private void releaseWaiters() {
+        if (writableWaiters.isEmpty()) return;
+        long now = now();
+        writableWaiters.removeIf(w -> {
+            if (w.ready().getAsBoolean()) return w.future().complete(null) || true;
+            if (now > w.deadline()) {
+                return w.future().completeExceptionally(new NotWritableException(w.why().get())) || true;
+            }
+            return false;
+        });
+    }
+
+    public String whyNotWritable() {
+        if (role != Role.PRIMARY) return me + " is not the primary" + (primary == null ? " and no primary is known (failover in progress?)" : "; the primary is " + primary);
+        if (handingOver) return me + " is handing the primary role over (switchover)";
+        return me + " cannot reach a majority of its group to confirm it is still primary";
+    }
+
+    private void decideIfCoordinator() {
+        if (!channel.isConnected() || channel.getView() == null || !channel.getAddress().equals(channel.getView().getCoord())) return;
+        List<MemberState> members = new ArrayList<>();
+        members.add(self());
+        for (String n : view) {
+            if (n.equals(me)) continue;
+            Peer p = peers.get(n);
+            if (p == null) {
+                // it may hold newer data than anyone we know of: decide only once every member has spoken
+                lastDecision = "waiting for the first status of " + n;
+                return;
+            }
+            members.add(p.state());
+        }
+        if (candidateTerm > 0 || switchover != null) return;
+        Decision d = Election.decide(new GroupView(me, members, voters, majority, config.group().preempt(), maintenance()));
+        if (!d.toString().equals(lastDecision)) {
+            log.info("decision: {}", d);
+            lastDecision = d.toString();
+        }
+        long now = now();
+        if (d.action() == Decision.Action.NONE || now < nominationInFlightUntil) return;
+        nominationInFlightUntil = now + failureTimeout;
+        if (d.action() == Decision.Action.ELECT) {
+            JsonObject nominate = new JsonObject().put("type", "nominate").put("term", d.term()).put("from", me).put("reason", d.reason());
+            if (d.candidate().equals(me)) onNominate(nominate);
+            else send(d.candidate(), nominate);
+        } else {
+            JsonObject req = new JsonObject().put("type", "switchover").put("to", d.candidate()).put("id", "preempt-" + d.term()).put("from", me);
+            if (primary != null) send(primary, req);
+        }
+    }
+
+    private void onNominate(JsonObject m) {
+        long t = m.getLong("term");
+        if (witness || t <= terms.get() || role == Role.PRIMARY) return;
+        terms.raise(t); // our own vote, recorded before asking for others'
+        candidateTerm = t;
+        candidateSince = primaryLostAt != Long.MIN_VALUE ? primaryLostAt : now();
+        candidateDeadline = now() + failureTimeout;
+        grants.clear();
+        grants.add(me);
+        lastDecision = "candidate for term " + t + ": " + m.getString("reason", "nominated by " + m.getString("from"));
+        MemberState s = self();
+        broadcast(new JsonObject().put("type", "request_vote").put("term", t).put("candidate", me).put("priority", s.priority())
+                .put("lastTerm", s.lastTerm()).put("lsn", s.lsn()).put("sentAt", now()));
+        maybeWin();
+    }
+
+    private void onRequestVote(JsonObject m) {
+        long t = m.getLong("term");
+        String cand = m.getString("candidate");
+        MemberState candState = new MemberState(cand, false, m.getInteger("priority"), Role.NOT_IN_GROUP, t, m.getLong("lastTerm"), m.getLong("lsn"));
+        Election.Vote v = Election.vote(terms.get(), self(), t, candState);
+        if (t > terms.get()) observeHigherTerm(t, cand);
+        JsonObject reply = new JsonObject().put("type", "vote").put("term", t).put("from", me).put("granted", v.granted())
+                .put("reason", v.reason()).put("sentAt", m.getLong("sentAt"));
+        // lease: no vote for another primary until our last acknowledgement of the old one has run out
+        long wait = cand.equals(lastPrimaryAcked) || lastPrimaryAckAt == Long.MIN_VALUE ? 0 : lastPrimaryAckAt + lease - now();
+        if (v.granted() && wait > 0) {
+            loop.schedule(() -> send(cand, reply), wait, TimeUnit.MILLISECONDS);
+        } else {
+            send(cand, reply);
+        }
+        if (!v.granted()) log.info("vote for {} in term {} refused: {}", cand, t, v.reason());
+    }
+
+    private void onVote(JsonObject m) {
+        if (m.getLong("term") != candidateTerm) return;
+        if (m.getBoolean("granted")) {
+            grants.add(m.getString("from"));
+            ackedSentAt.merge(m.getString("from"), m.getLong("sentAt"), Math::max);
+            maybeWin();
+        }
+    }
+
+    private void maybeWin() {
+        int needed = Election.votesNeeded(voters, majority);
+        if (candidateTerm <= 0 || grants.size() < needed) return;
+        long t = candidateTerm;
+        candidateTerm = -1;
+        roleTerm = t;
+        for (Listener l : listeners) l.becomingPrimary(t);
+        ackedSentAt.keySet().retainAll(grants);
+        changeRole(Role.PRIMARY, t, "elected in term " + t + " with the votes of " + new java.util.TreeSet<>(grants) + " (" + needed
+                + " needed)", now() - candidateSince);
+        renewLease(now());
+        setPrimary(me, httpUrl);
+        primaryLostAt = Long.MIN_VALUE;
+        broadcast(statusMessage(now()));
+    }
+
+    private void changeRole(Role next, long term, String reason, long tookMillis) {
+        Role prev = role;
+        if (prev == next) return;
+        if (prev == Role.PRIMARY) {
+            handingOver = false;
+            leaseUntil = Long.MIN_VALUE;
+            if (me.equals(primary)) setPrimary(null, null);
+        }
+        role = next;
+        log.info("role {} -> {} (term {}): {}", prev, next, term, reason);
+        for (Listener l : listeners) {
+            try {
+                l.roleChanged(prev, next, term, reason, tookMillis);
+            } catch (RuntimeException e) {
+                log.error("role listener failed", e);
+            }
+        }
+        releaseWaiters();
+    }
+
+    private void emit(String type, JsonObject data) {
+        for (Listener l : listeners) l.event(type, data);
+    }
+
+    // --- switchover (on the primary) ---
+
+    private void onSwitchover(JsonObject m) {
+        String id = m.getString("id");
+        String from = m.getString("from");
+        if (role != Role.PRIMARY) {
+            if (primary != null && !primary.equals(me)) send(primary, m);
+            else reply(from, id, false, "no primary to switch over from", 0);
+            return;
+        }
+        if (switchover != null) {
+            reply(from, id, false, "a switchover to " + switchover.target() + " is already in progress", 0);
+            return;
+        }
+        String target = m.getString("to");
+        if (target == null) {
+            target = Election.candidate(peers.values().stream().map(Peer::state).filter(s -> view.contains(s.name())).toList())
+                    .map(MemberState::name).orElse(null);
+        }
+        Peer p = target == null ? null : peers.get(target);
+        if (p == null || !view.contains(target) || p.state().witness()) {
+            reply(from, id, false, target == null ? "no secondary to switch over to" : target + " is not a data node of the group in this node's view", 0);
+            return;
+        }
+        if (target.equals(me)) {
+            reply(from, id, true, me + " is already the primary", 0);
+            return;
+        }
+        handingOver = true; // stop acknowledging writes; commits in flight finish
+        long now = now();
+        switchover = new Switchover(target, id, from, now, now + config.replication().syncTimeout().toMillis(), data == null ? 0 : data.lastLsn());
+        log.info("switchover to {} started: writes paused, waiting for it to reach lsn {}", target, switchover.startLsn());
+        progressSwitchover(now);
+    }
+
+    private void progressSwitchover(long now) {
+        Switchover s = switchover;
+        if (s == null) return;
+        if (role != Role.PRIMARY) {
+            // we handed over (or lost the role); done when the target shows up as primary
+            if (s.target().equals(primary)) {
+                reply(s.replyTo(), s.requestId(), true, s.target() + " is primary", now - s.startedAt());
+                switchover = null;
+            } else if (now > s.deadline() + failureTimeout) {
+                reply(s.replyTo(), s.requestId(), false, s.target() + " did not become primary in time; the group will elect a primary", now - s.startedAt());
+                switchover = null;
+            }
+            return;
+        }
+        Peer p = peers.get(s.target());
+        long myLsn = data == null ? 0 : data.lastLsn();
+        if (p != null && p.state().lsn() >= myLsn) {
+            long t = Math.max(terms.get(), roleTerm) + 1;
+            send(s.target(), new JsonObject().put("type", "nominate").put("term", t).put("from", me)
+                    .put("reason", "switchover from " + me));
+            changeRole(Role.SECONDARY, roleTerm, "switchover to " + s.target() + " (term " + t + ")", 0);
+            broadcast(new JsonObject().put("type", "resign").put("from", me).put("term", roleTerm));
+            broadcast(statusMessage(now));
+        } else if (now > s.deadline()) {
+            handingOver = false;
+            reply(s.replyTo(), s.requestId(), false, s.target() + " did not catch up (lsn " + (p == null ? "?" : p.state().lsn()) + " of " + myLsn
+                    + ") within replication.sync_timeout; " + me + " stays primary", now - s.startedAt());
+            switchover = null;
+            releaseWaiters();
+        }
+    }
+
+    private void reply(String to, String id, boolean ok, String message, long tookMs) {
+        JsonObject done = new JsonObject().put("type", "switchover_done").put("id", id).put("ok", ok).put("message", message)
+                .put("primary", ok ? (switchover != null ? switchover.target() : me) : primary).put("tookMs", tookMs);
+        if (to == null || to.equals(me)) onMessage(done);
+        else send(to, done);
+    }
+
+    private void finishSwitchover(String id, String newPrimary, boolean ok, String message, long tookMs) {
+        CompletableFuture<JsonObject> f = pendingSwitchovers.remove(id);
+        if (f != null) f.complete(new JsonObject().put("ok", ok).put("primary", newPrimary).put("message", message).put("took_ms", tookMs));
+    }
+
+    private void adoptMaintenance(boolean enabled, long version, String how) {
+        if (version <= maintenanceFile.version()) return;
+        boolean changed = enabled != maintenanceFile.enabled();
+        maintenanceFile.set(enabled, version);
+        if (changed) {
+            log.info("maintenance {} ({}): automatic failover {}", enabled ? "on" : "off", how, enabled ? "paused" : "resumed");
+            emit("MAINTENANCE_CHANGED", new JsonObject().put("enabled", enabled));
+        }
+    }
+
+    // --- sending ---
+
+    private void broadcast(JsonObject m) {
+        send((Address) null, m);
+    }
+
+    private void send(String to, JsonObject m) {
+        if (to.equals(me)) {
+            onMessage(m);
+            return;
+        }
+        View v = channel.getView();
+        if (v == null) return;
+        for (Address a : v.getMembers()) {
+            if (to.equals(name(a))) {
+                send(a, m);
+                return;
+            }
+        }
+    }
+
+    private void send(Address to, JsonObject m) {
+        try {
+            channel.send(new BytesMessage(to, m.encode().getBytes(StandardCharsets.UTF_8)));
+        } catch (Exception e) {
+            log.debug("send {} failed: {}", m.getString("type"), e.toString());
+        }
+    }
+
+    @Override
+    public void close() {
+        try {
+            loop.submit(() -> {
+                if (role == Role.PRIMARY) {
+                    handingOver = true;
+                    broadcast(new JsonObject().put("type", "resign").put("from", me).put("term", roleTerm));
+                }
+            }).get(1, TimeUnit.SECONDS);
+        } catch (Exception ignored) {
+            // closing anyway
+        }
+        loop.shutdownNow();
+        channel.close();
+    }
+}
