@@ -176,6 +176,15 @@ public final class GroupMember implements AutoCloseable {
         return role;
     }
 
+    /** The JGroups channel (tests reach its DISCARD protocol through it). */
+    public JChannel channel() {
+        return channel;
+    }
+
+    public List<String> view() {
+        return view;
+    }
+
     public long term() {
         return role == Role.PRIMARY ? roleTerm : terms.get();
     }

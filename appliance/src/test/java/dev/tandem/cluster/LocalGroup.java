@@ -1,0 +1,109 @@
+package dev.tandem.cluster;
+
+import dev.tandem.config.ConfigLoader;
+import dev.tandem.core.Role;
+import dev.tandem.node.TandemNode;
+import dev.tandem.testing.TestNode;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.BooleanSupplier;
+import org.jgroups.Address;
+import org.jgroups.protocols.DISCARD;
+
+/** Real nodes with real JChannels in this JVM; the network between them is cut with DISCARD. */
+final class LocalGroup implements AutoCloseable {
+    final Map<String, TandemNode> nodes = new LinkedHashMap<>();
+
+    /** @param specs "node-a:data", "witness:witness", ... */
+    static LocalGroup start(Path root, String quorum, String... specs) throws Exception {
+        LocalGroup g = new LocalGroup();
+        List<Integer> ports = new ArrayList<>();
+        for (int i = 0; i < specs.length; i++) ports.add(TestNode.freePort());
+        String members = ports.stream().map(p -> "127.0.0.1:" + p).toList().toString().replace(" ", "");
+        Path secret = TestNode.secret(root);
+        Path noWorkflows = Files.createDirectories(root.resolve("no-workflows"));
+        List<Thread> starters = new ArrayList<>();
+        List<Exception> failures = new ArrayList<>();
+        for (int i = 0; i < specs.length; i++) {
+            String[] s = specs[i].split(":");
+            var config = ConfigLoader.load(null, List.of("node.name=" + s[0], "node.kind=" + s[1], "node.data_dir=" + root.resolve(s[0]),
+                    "group.bind=127.0.0.1:" + ports.get(i), "group.members=" + members, "group.secret_file=" + secret,
+                    "group.quorum=" + quorum, "http.bind=127.0.0.1:0", "workflows.dir=" + noWorkflows));
+            TandemNode node = new TandemNode(config, true);
+            g.nodes.put(s[0], node);
+            Thread t = new Thread(() -> {
+                try {
+                    node.start();
+                } catch (Exception e) {
+                    synchronized (failures) {
+                        failures.add(e);
+                    }
+                }
+            });
+            t.start();
+            starters.add(t);
+        }
+        for (Thread t : starters) t.join();
+        if (!failures.isEmpty()) throw failures.get(0);
+        return g;
+    }
+
+    GroupMember group(String name) {
+        return nodes.get(name).group();
+    }
+
+    Role role(String name) {
+        return group(name).role();
+    }
+
+    /** Cuts {@code side} off from every other node, both directions. */
+    void isolate(String... side) {
+        List<String> in = List.of(side);
+        for (String a : nodes.keySet()) {
+            for (String b : nodes.keySet()) {
+                if (in.contains(a) != in.contains(b)) discard(a).addIgnoreMember(address(b));
+            }
+        }
+    }
+
+    void heal() {
+        for (String a : nodes.keySet()) discard(a).resetIgnoredMembers();
+    }
+
+    private DISCARD discard(String name) {
+        return group(name).channel().getProtocolStack().findProtocol(DISCARD.class);
+    }
+
+    private Address address(String name) {
+        return group(name).channel().getAddress();
+    }
+
+    static void await(String what, Duration deadline, BooleanSupplier condition) {
+        long end = System.nanoTime() + deadline.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > end) throw new AssertionError("timed out after " + deadline + " waiting for: " + what);
+            try {
+                Thread.sleep(10); // polling interval of a wait with a deadline
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError(e);
+            }
+        }
+    }
+
+    String primaries() {
+        StringBuilder b = new StringBuilder();
+        nodes.forEach((n, node) -> b.append(n).append('=').append(node.group().role()).append('/').append(node.group().term()).append(' '));
+        return b.toString().trim();
+    }
+
+    @Override
+    public void close() {
+        nodes.values().forEach(TandemNode::close);
+    }
+}

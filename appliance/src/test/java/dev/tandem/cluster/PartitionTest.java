@@ -1,0 +1,98 @@
+package dev.tandem.cluster;
+
+import static dev.tandem.cluster.LocalGroup.await;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tandem.core.Role;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Real JChannels in one JVM; partitions made with JGroups' DISCARD protocol. */
+class PartitionTest {
+    @TempDir
+    Path root;
+
+    static final Duration SOON = Duration.ofSeconds(20);
+
+    @Test
+    void pairWithWitness_theMinoritySideStepsDownAndTheMajorityElects() throws Exception {
+        try (LocalGroup g = LocalGroup.start(root, "majority", "node-a:data", "node-b:data", "witness:witness")) {
+            await("one primary, one secondary", SOON, () -> g.role("node-a") == Role.PRIMARY && g.role("node-b") == Role.SECONDARY);
+            assertThat(g.group("node-a").lastDecision() + g.group("witness").lastDecision()).isNotEmpty();
+            long term = g.group("node-a").term();
+
+            g.isolate("node-a");
+            await("node-a steps down, node-b is elected: " + g.primaries(), SOON,
+                    () -> g.role("node-a") == Role.NOT_IN_GROUP && g.role("node-b") == Role.PRIMARY);
+            assertThat(g.group("node-a").mayAcknowledge()).isFalse();
+            assertThat(g.group("node-b").term()).isGreaterThan(term);
+            await("node-b holds its lease", SOON, () -> g.group("node-b").mayAcknowledge());
+
+            g.heal();
+            await("node-a rejoins as secondary: " + g.primaries(), Duration.ofSeconds(30),
+                    () -> g.role("node-a") == Role.SECONDARY && g.role("node-b") == Role.PRIMARY);
+            assertThat(g.group("node-a").term()).isEqualTo(g.group("node-b").term());
+        }
+    }
+
+    @Test
+    void pairWithoutWitnessAndQuorumNone_bothServeWhileCutAndConvergeOnHeal() throws Exception {
+        try (LocalGroup g = LocalGroup.start(root, "none", "node-a:data", "node-b:data")) {
+            // with quorum none whoever comes up first is primary at once; the other follows it
+            await("one primary: " + g.primaries(), SOON, () -> (g.role("node-a") == Role.PRIMARY) != (g.role("node-b") == Role.PRIMARY)
+                    && (g.role("node-a") == Role.SECONDARY || g.role("node-b") == Role.SECONDARY));
+            String first = g.role("node-a") == Role.PRIMARY ? "node-a" : "node-b";
+            String other = first.equals("node-a") ? "node-b" : "node-a";
+
+            g.isolate(first);
+            await("both primary while cut: " + g.primaries(), SOON,
+                    () -> g.role("node-a") == Role.PRIMARY && g.role("node-b") == Role.PRIMARY);
+            await("both acknowledge writes (availability first)", SOON,
+                    () -> g.group("node-a").mayAcknowledge() && g.group("node-b").mayAcknowledge());
+            long termOther = g.group(other).term();
+            assertThat(termOther).isGreaterThan(g.group(first).term());
+
+            g.heal();
+            await("one primary again, the newer term's: " + g.primaries(), Duration.ofSeconds(30),
+                    () -> g.role(other) == Role.PRIMARY && g.role(first) == Role.SECONDARY);
+            assertThat(g.group(other).term()).isEqualTo(termOther);
+        }
+    }
+
+    @Test
+    void maintenancePausesFailoverAndIsSharedByTheGroup() throws Exception {
+        try (LocalGroup g = LocalGroup.start(root, "majority", "node-a:data", "node-b:data", "witness:witness")) {
+            await("one primary", SOON, () -> g.role("node-a") == Role.PRIMARY && g.role("node-b") == Role.SECONDARY);
+            g.group("node-b").setMaintenance(true).get();
+            await("maintenance reaches every node", SOON, () -> g.nodes.values().stream().allMatch(n -> n.group().maintenance()));
+
+            g.isolate("node-a");
+            await("node-a steps down", SOON, () -> g.role("node-a") == Role.NOT_IN_GROUP);
+            await("the majority side decides not to elect", SOON,
+                    () -> g.group("node-b").lastDecision().contains("maintenance") || g.group("witness").lastDecision().contains("maintenance"));
+            assertThat(g.role("node-b")).isNotEqualTo(Role.PRIMARY);
+
+            g.group("witness").setMaintenance(false).get();
+            await("failover resumes: node-b elected", SOON, () -> g.role("node-b") == Role.PRIMARY);
+        }
+    }
+
+    @Test
+    void plannedSwitchoverBothWays() throws Exception {
+        try (LocalGroup g = LocalGroup.start(root, "majority", "node-a:data", "node-b:data", "witness:witness")) {
+            await("one primary", SOON, () -> g.role("node-a") == Role.PRIMARY && g.role("node-b") == Role.SECONDARY);
+            var r = g.group("witness").switchover("node-b").get();
+            assertThat(r.getBoolean("ok")).as(r.encode()).isTrue();
+            await("node-b primary", SOON, () -> g.role("node-b") == Role.PRIMARY && g.role("node-a") == Role.SECONDARY);
+            r = g.group("node-b").switchover(null).get();
+            assertThat(r.getBoolean("ok")).as(r.encode()).isTrue();
+            assertThat(r.getString("primary")).isEqualTo("node-a");
+            await("node-a primary again", SOON, () -> g.role("node-a") == Role.PRIMARY && g.role("node-b") == Role.SECONDARY);
+            var refused = g.group("node-a").switchover("witness").get();
+            assertThat(refused.getBoolean("ok")).isFalse();
+            assertThat(refused.getString("message")).contains("not a data node");
+        }
+    }
+}
