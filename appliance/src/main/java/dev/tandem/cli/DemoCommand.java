@@ -1,28 +1,42 @@
 package dev.tandem.cli;
 
-import dev.tandem.config.ConfigException;
-import dev.tandem.config.ConfigLoader;
-import dev.tandem.config.TandemConfig;
 import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-@Command(name = "demo", description = "Start a local demo on loopback with the sample workflows deployed; Ctrl-C stops it.")
+/**
+ * A whole local group on loopback: node-a and node-b (data, the sample workflows deployed) and a
+ * witness, each its own process (so you can kill -9 one and watch the failover). Ctrl-C stops all.
+ */
+@Command(name = "demo", description = "Start a local group (node-a, node-b, witness) on loopback with the sample workflows; Ctrl-C stops it.")
 final class DemoCommand implements Callable<Integer> {
     @Option(names = "--dir", paramLabel = "DIR", description = "where the demo keeps its state (default: ${DEFAULT-VALUE})")
     Path dir = Path.of(System.getProperty("java.io.tmpdir"), "tandem-demo");
 
-    @Option(names = "--port", description = "HTTP port of the first node (default: ${DEFAULT-VALUE})")
+    @Option(names = "--port", description = "HTTP port of node-a; node-b and the witness use the next two (default: ${DEFAULT-VALUE})")
     int port = 8080;
+
+    @Option(names = "--group-port", description = "cluster port of node-a; the others use the next two (default: ${DEFAULT-VALUE})")
+    int groupPort = 7800;
+
+    record Member(String name, String kind, int http, int group) {}
 
     @Override
     public Integer call() throws Exception {
@@ -33,21 +47,83 @@ final class DemoCommand implements Callable<Integer> {
         }
         Files.createDirectories(dir);
         Path secret = ensureSecret(dir.resolve("cluster.key"));
-        Path nodeDir = dir.resolve("node-a");
-        Path workflows = nodeDir.resolve("workflows");
-        copyTree(samples, workflows);
-        TandemConfig config;
-        try {
-            config = ConfigLoader.load(null, List.of(
-                    "node.name=node-a", "node.data_dir=" + nodeDir, "group.secret_file=" + secret,
-                    "http.bind=127.0.0.1:" + port, "workflows.dir=" + workflows));
-        } catch (ConfigException e) {
-            return ConfigOptions.report(e);
+        List<Member> members = List.of(new Member("node-a", "data", port, groupPort), new Member("node-b", "data", port + 1, groupPort + 1),
+                new Member("witness", "witness", port + 2, groupPort + 2));
+        String voters = members.stream().map(m -> "127.0.0.1:" + m.group()).toList().toString();
+        List<Process> processes = new ArrayList<>();
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            processes.forEach(Process::destroy); // SIGTERM: each node stops cleanly
+            for (Process p : processes) {
+                try {
+                    if (!p.waitFor(15, TimeUnit.SECONDS)) p.destroyForcibly();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            stopped.countDown();
+        }, "demo-shutdown"));
+        for (Member m : members) {
+            Path nodeDir = dir.resolve(m.name());
+            Files.createDirectories(nodeDir);
+            if (m.kind().equals("data")) copyTree(samples, nodeDir.resolve("workflows"));
+            Path config = nodeDir.resolve("tandem.yaml");
+            Files.writeString(config, """
+                    # written by `tandem demo`
+                    node: {name: %s, kind: %s, priority: %d, data_dir: %s}
+                    group: {bind: "127.0.0.1:%d", members: %s, secret_file: %s}
+                    http: {bind: "127.0.0.1:%d"}
+                    workflows: {dir: %s}
+                    """.formatted(m.name(), m.kind(), m.name().equals("node-a") ? 150 : 100, nodeDir, m.group(), voters, secret,
+                    m.http(), nodeDir.resolve("workflows")));
+            processes.add(start(config, nodeDir.resolve("node.log")));
         }
-        System.out.println("tandem demo: state in " + dir);
-        System.out.println("  node-a  http://127.0.0.1:" + port + "/   (try: curl http://127.0.0.1:" + port + "/workflows/hello/)");
+        System.out.println("tandem demo: starting node-a, node-b and a witness; state and logs in " + dir);
+        for (int i = 0; i < members.size(); i++) {
+            Member m = members.get(i);
+            if (!awaitReady(m.http(), processes.get(i), Duration.ofSeconds(120))) {
+                System.err.println("tandem: " + m.name() + " did not start; see " + dir.resolve(m.name()).resolve("node.log"));
+                return TandemCli.FAILED;
+            }
+            System.out.printf("  %-8s %-7s http://127.0.0.1:%d/   pid %d   log %s%n", m.name(), m.kind(), m.http(), processes.get(i).pid(),
+                    dir.resolve(m.name()).resolve("node.log"));
+        }
+        System.out.println();
+        System.out.println("  try:   curl http://127.0.0.1:" + port + "/workflows/hello/");
+        System.out.println("         bin/tandem status --url http://127.0.0.1:" + port);
+        System.out.println("         curl http://127.0.0.1:" + port + "/health/primary   (200 only on the primary)");
+        System.out.println("         kill -9 <pid of the primary>, then status again: the other node takes over");
+        System.out.println("  admin: from loopback, or with the token in " + dir.resolve("node-a").resolve("admin.token"));
         System.out.println("  Ctrl-C stops the demo");
-        return RunCommand.runUntilStopped(config);
+        stopped.await();
+        return TandemCli.OK;
+    }
+
+    private Process start(Path config, Path log) throws IOException {
+        String java = ProcessHandle.current().info().command().orElse("java");
+        List<String> cmd = new ArrayList<>(List.of(java, "-Xmx512m", "-Xss8m",
+                "-Dpolyglot.engine.WarnInterpreterOnly=false", "-Dpolyglotimpl.AttachLibraryFailureAction=ignore",
+                "-Dpolyglot.engine.userResourceCache=" + dir.resolve("cache")));
+        String home = System.getProperty("tandem.home");
+        if (home != null) cmd.add("-Dtandem.home=" + home);
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), TandemCli.class.getName(), "run", "--config", config.toString()));
+        return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+    }
+
+    private static boolean awaitReady(int port, Process p, Duration deadline) throws InterruptedException {
+        HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(500)).build();
+        long end = System.nanoTime() + deadline.toNanos();
+        while (System.nanoTime() < end && p.isAlive()) {
+            try {
+                var r = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/health/ready")).timeout(Duration.ofSeconds(1)).build(),
+                        HttpResponse.BodyHandlers.discarding());
+                if (r.statusCode() == 200) return true;
+            } catch (IOException e) {
+                // not listening yet
+            }
+            Thread.sleep(100); // polling interval of a wait with a deadline
+        }
+        return false;
     }
 
     /** The sample workflows: $tandem.home/sample-workflows (checkout) or /usr/share/tandem/sample-workflows (package). */
@@ -77,11 +153,11 @@ final class DemoCommand implements Callable<Integer> {
             for (Path folder : folders.filter(p -> Files.isRegularFile(p.resolve("workflow.py"))).toList()) {
                 Path dest = target.resolve(folder.getFileName().toString());
                 try (Stream<Path> files = Files.walk(folder)) {
-                    for (Path f : files.toList()) {
+                    for (Path f : files.filter(f -> !f.toString().contains("__pycache__")).toList()) {
                         Path to = dest.resolve(folder.relativize(f).toString());
                         if (Files.isDirectory(f)) {
-                            if (!f.getFileName().toString().equals("__pycache__")) Files.createDirectories(to);
-                        } else if (!f.toString().contains("__pycache__")) {
+                            Files.createDirectories(to);
+                        } else {
                             Files.createDirectories(to.getParent());
                             Files.copy(f, to, StandardCopyOption.REPLACE_EXISTING);
                         }

@@ -6,7 +6,8 @@ import picocli.CommandLine.Command;
 /** {@code tandem}: run a node, a local demo group, and steer a running group. Exit: 0 done, 1 failed, 2 bad usage or configuration. */
 @Command(name = "tandem", mixinStandardHelpOptions = true, versionProvider = VersionCommand.Provider.class,
         description = "High-availability appliance: a primary/secondary pair (+ witness) serving Python workflows.",
-        subcommands = {RunCommand.class, DemoCommand.class, CheckConfigCommand.class, VersionCommand.class})
+        subcommands = {RunCommand.class, DemoCommand.class, StatusCommand.class, SwitchoverCommand.class, MaintenanceCommand.class,
+                CheckConfigCommand.class, VersionCommand.class})
 public final class TandemCli {
     public static final int OK = 0;
     public static final int FAILED = 1;

@@ -62,7 +62,7 @@ public final class GroupMember implements AutoCloseable {
         default void event(String type, JsonObject data) {}
     }
 
-    private record Peer(MemberState state, String http, long receivedAt, boolean maintenance, long maintenanceVersion) {}
+    private record Peer(MemberState state, String address, String http, long receivedAt, boolean maintenance, long maintenanceVersion) {}
 
     private final TandemConfig config;
     private final String me;
@@ -261,14 +261,15 @@ public final class GroupMember implements AutoCloseable {
                 Peer p = e.getValue();
                 MemberState s = p.state();
                 nodes.add(new JsonObject().put("name", s.name()).put("kind", s.witness() ? "witness" : "data").put("role", s.role().name())
+                        .put("address", p.address())
                         .put("term", s.term()).put("priority", s.priority()).put("http", p.http()).put("lsn", s.lsn())
                         .put("last_term", s.lastTerm()).put("lag", s.witness() ? 0 : Math.max(0, primaryLsn - s.lsn()))
                         .put("heartbeat_age_ms", now - p.receivedAt()).put("state", view.contains(s.name()) ? "up" : "lost"));
             }
             for (TandemConfig.Address a : config.group().members()) {
-                // voters never heard from are listed by address so the operator sees the whole group
-                boolean known = a.equals(config.group().bind()) || peers.values().stream().anyMatch(p -> a.toString().equals(p.http()));
-                if (!known && nodes.size() < voters) nodes.add(new JsonObject().put("address", a.toString()).put("state", "unknown"));
+                // voters not in touch are listed by address so the operator sees the whole group
+                boolean known = a.equals(config.group().bind()) || peers.values().stream().anyMatch(p -> a.toString().equals(p.address()));
+                if (!known) nodes.add(new JsonObject().put("address", a.toString()).put("state", "unreachable"));
             }
             return new JsonObject().put("name", config.group().name()).put("term", term()).put("primary", primary)
                     .put("quorum", majority ? "majority" : "none").put("voters", voters).put("visible", view.size())
@@ -332,7 +333,7 @@ public final class GroupMember implements AutoCloseable {
         MemberState s = self();
         return new JsonObject().put("type", "status").put("name", me).put("witness", witness).put("priority", s.priority())
                 .put("role", s.role().name()).put("term", s.term()).put("lastTerm", s.lastTerm()).put("lsn", s.lsn())
-                .put("http", httpUrl).put("maint", maintenanceFile.enabled()).put("mver", maintenanceFile.version()).put("sentAt", now);
+                .put("http", httpUrl).put("addr", config.group().bind().toString()).put("maint", maintenanceFile.enabled()).put("mver", maintenanceFile.version()).put("sentAt", now);
     }
 
     private void onView(List<String> names) {
@@ -381,7 +382,7 @@ public final class GroupMember implements AutoCloseable {
         String from = m.getString("name");
         MemberState s = new MemberState(from, m.getBoolean("witness"), m.getInteger("priority"), Role.valueOf(m.getString("role")),
                 m.getLong("term"), m.getLong("lastTerm"), m.getLong("lsn"));
-        peers.put(from, new Peer(s, m.getString("http"), now(), m.getBoolean("maint"), m.getLong("mver")));
+        peers.put(from, new Peer(s, m.getString("addr"), m.getString("http"), now(), m.getBoolean("maint"), m.getLong("mver")));
         if (m.getLong("mver") > maintenanceFile.version()) adoptMaintenance(m.getBoolean("maint"), m.getLong("mver"), "learned from " + from);
         if (s.term() > terms.get()) observeHigherTerm(s.term(), from);
         if (s.role() == Role.PRIMARY) {

@@ -153,7 +153,7 @@ public final class NodeProcess implements AutoCloseable {
         }
     }
 
-    static void pause(long ms) {
+    public static void pause(long ms) {
         try {
             Thread.sleep(ms); // polling interval of a wait-with-deadline, not synchronisation
         } catch (InterruptedException e) {

@@ -1,0 +1,101 @@
+package dev.tandem.cli;
+
+import dev.tandem.config.ConfigException;
+import dev.tandem.config.TandemConfig;
+import dev.tandem.node.AdminToken;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.time.Duration;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * How the admin commands reach a node: {@code --url} and {@code TANDEM_TOKEN}, or the local node found
+ * from the configuration with the token it wrote to {@code data_dir/admin.token}.
+ */
+final class AdminClient {
+    @Mixin
+    ConfigOptions config;
+
+    @Option(names = "--url", paramLabel = "URL", description = "the node's HTTP address (default: from the configuration)")
+    String url;
+
+    record Answer(int status, JsonObject body) {}
+
+    /** Thrown for anything that keeps the command from talking to the node. */
+    static final class Unreachable extends Exception {
+        final int exit;
+
+        Unreachable(String message, int exit) {
+            super(message);
+            this.exit = exit;
+        }
+    }
+
+    private String base;
+    private String token;
+
+    private void resolve() throws Unreachable {
+        if (base != null) return;
+        token = System.getenv("TANDEM_TOKEN");
+        if (url != null) {
+            base = url.replaceAll("/+$", "");
+            return;
+        }
+        TandemConfig c;
+        try {
+            c = config.resolve().config();
+        } catch (ConfigException e) {
+            ConfigOptions.report(e);
+            throw new Unreachable("bad configuration", TandemCli.BAD_USAGE);
+        }
+        String host = c.http().bind().host();
+        if (host.equals("0.0.0.0") || host.equals("::")) host = "127.0.0.1";
+        base = "http://" + host + ":" + c.http().bind().port();
+        if (token == null) {
+            try {
+                var f = c.node().dataDir().resolve(AdminToken.FILE);
+                if (Files.isReadable(f)) token = Files.readString(f).strip();
+            } catch (IOException ignored) {
+                // no token: loopback requests are still accepted
+            }
+        }
+    }
+
+    Answer get(String path) throws Unreachable {
+        return send(HttpRequest.newBuilder(uri(path)).GET());
+    }
+
+    Answer post(String path, JsonObject body) throws Unreachable {
+        return send(HttpRequest.newBuilder(uri(path)).header("content-type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body.encode())));
+    }
+
+    private URI uri(String path) throws Unreachable {
+        resolve();
+        return URI.create(base + path);
+    }
+
+    private Answer send(HttpRequest.Builder b) throws Unreachable {
+        if (token != null) b.header("Authorization", "Bearer " + token);
+        try {
+            HttpResponse<String> r = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3)).build()
+                    .send(b.timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
+            JsonObject body = r.body().isBlank() ? new JsonObject() : new JsonObject(r.body());
+            return new Answer(r.statusCode(), body);
+        } catch (IOException e) {
+            throw new Unreachable("cannot reach the node at " + base + " (" + e.getMessage() + "); is it running? (`tandem run`, or pass --url)",
+                    TandemCli.FAILED);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new Unreachable("interrupted", TandemCli.FAILED);
+        } catch (RuntimeException e) {
+            throw new Unreachable("the node at " + base + " did not answer JSON: " + e.getMessage(), TandemCli.FAILED);
+        }
+    }
+}

@@ -1,0 +1,34 @@
+package dev.tandem.cli;
+
+import io.vertx.core.json.JsonObject;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "maintenance", description = "Pause (on) or resume (off) automatic failover for the whole group.")
+final class MaintenanceCommand implements Callable<Integer> {
+    enum OnOff { on, off }
+
+    @Mixin
+    AdminClient client;
+
+    @Parameters(paramLabel = "on|off", description = "on: pause automatic failover; off: resume it")
+    OnOff state;
+
+    @Override
+    public Integer call() {
+        try {
+            AdminClient.Answer a = client.post("/api/v1/maintenance", new JsonObject().put("enabled", state == OnOff.on));
+            if (a.status() == 200) {
+                System.out.println("maintenance " + state + ": " + a.body().getString("message"));
+                return TandemCli.OK;
+            }
+            System.err.println("tandem: " + a.body().getString("message", "HTTP " + a.status()));
+            return TandemCli.FAILED;
+        } catch (AdminClient.Unreachable e) {
+            System.err.println("tandem: " + e.getMessage());
+            return e.exit;
+        }
+    }
+}

@@ -1,0 +1,111 @@
+package dev.tandem.harness;
+
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.BooleanSupplier;
+
+/** node-a, node-b (data, sample workflows) and a witness, each a real process on loopback. */
+public final class ProcessGroup implements AutoCloseable {
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(500)).build();
+    public final Map<String, NodeProcess> nodes = new LinkedHashMap<>();
+
+    public static ProcessGroup start(Path root, String... extraYaml) throws Exception {
+        ProcessGroup g = new ProcessGroup();
+        String[] names = {"node-a", "node-b", "witness"};
+        List<Integer> groupPorts = new ArrayList<>();
+        for (int i = 0; i < 3; i++) groupPorts.add(NodeProcess.freePort());
+        String members = groupPorts.stream().map(p -> "\"127.0.0.1:" + p + "\"").toList().toString();
+        Path secret = NodeProcess.secret(root);
+        Path samples = NodeProcess.home().resolve("sample-workflows");
+        for (int i = 0; i < 3; i++) {
+            String name = names[i];
+            int http = NodeProcess.freePort();
+            String yaml = """
+                    node: {name: %s, kind: %s, data_dir: %s}
+                    group: {bind: "127.0.0.1:%d", members: %s, secret_file: %s}
+                    http: {bind: "127.0.0.1:%d"}
+                    workflows: {dir: %s}
+                    %s
+                    """.formatted(name, name.equals("witness") ? "witness" : "data", root.resolve(name).resolve("data"), groupPorts.get(i),
+                    members, secret, http, samples, String.join("\n", extraYaml));
+            g.nodes.put(name, new NodeProcess(name, root.resolve(name), http, yaml));
+        }
+        for (NodeProcess n : g.nodes.values()) n.start();
+        for (NodeProcess n : g.nodes.values()) n.awaitStatus200("/health/ready", Duration.ofSeconds(120));
+        return g;
+    }
+
+    public NodeProcess node(String name) {
+        return nodes.get(name);
+    }
+
+    /** The data node answering /health/primary 200, waiting for one with a deadline. */
+    public NodeProcess awaitPrimary(Duration deadline) {
+        long end = System.nanoTime() + deadline.toNanos();
+        while (System.nanoTime() < end) {
+            for (NodeProcess n : nodes.values()) {
+                if (!n.name.equals("witness") && n.alive() && n.status("/health/primary", Duration.ofMillis(300)) == 200) return n;
+            }
+            NodeProcess.pause(10);
+        }
+        throw new AssertionError("no primary within " + deadline + "\n" + logs());
+    }
+
+    public NodeProcess other(NodeProcess n) {
+        return nodes.get(n.name.equals("node-a") ? "node-b" : "node-a");
+    }
+
+    public String logs() {
+        StringBuilder b = new StringBuilder();
+        nodes.values().forEach(n -> b.append("--- ").append(n.name).append(" ---\n").append(n.logTail(25)).append('\n'));
+        return b.toString();
+    }
+
+    /** GET a JSON document from a node (admin API from loopback). */
+    public static JsonObject getJson(NodeProcess n, String path) {
+        try {
+            HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(n.url() + path)).timeout(Duration.ofSeconds(5)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            return new JsonObject(r.body());
+        } catch (IOException | InterruptedException e) {
+            throw new IllegalStateException(n.name + " " + path + ": " + e);
+        }
+    }
+
+    /** POST JSON; returns status and body. */
+    public static HttpResponse<String> post(NodeProcess n, String path, String json, Duration timeout) throws IOException, InterruptedException {
+        return HTTP.send(HttpRequest.newBuilder(URI.create(n.url() + path)).timeout(timeout).header("content-type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(json)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    public static void await(String what, Duration deadline, BooleanSupplier condition) {
+        long end = System.nanoTime() + deadline.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > end) throw new AssertionError("timed out after " + deadline + " waiting for: " + what);
+            NodeProcess.pause(10);
+        }
+    }
+
+    public String role(NodeProcess n) {
+        try {
+            return getJson(n, "/api/v1/node").getString("role");
+        } catch (RuntimeException e) {
+            return "unreachable";
+        }
+    }
+
+    @Override
+    public void close() {
+        nodes.values().forEach(NodeProcess::close);
+    }
+}

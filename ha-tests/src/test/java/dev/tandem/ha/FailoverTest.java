@@ -1,0 +1,146 @@
+package dev.tandem.ha;
+
+import static dev.tandem.harness.ProcessGroup.await;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tandem.harness.NodeProcess;
+import dev.tandem.harness.ProcessGroup;
+import io.vertx.core.json.JsonObject;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The operator's runbook, on real processes (pair + witness) with real signals. One group serves the
+ * scenarios in order; each scenario leaves it healthy (both data nodes up, one primary).
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class FailoverTest {
+    static final Duration SOON = Duration.ofSeconds(15);
+    @TempDir
+    static Path root;
+    static ProcessGroup group;
+
+    @BeforeAll
+    static void startGroup() throws Exception {
+        group = ProcessGroup.start(root);
+    }
+
+    @AfterAll
+    static void stopGroup() {
+        if (group != null) group.close();
+    }
+
+    @Test
+    @Order(1)
+    void whenThePrimaryIsKilled_theSecondaryBecomesPrimary_andTheOldPrimaryRejoinsAsSecondary() throws Exception {
+        NodeProcess primary = group.awaitPrimary(SOON);
+        NodeProcess secondary = group.other(primary);
+        await("secondary in sync", SOON, () -> secondary.status("/health/secondary", Duration.ofMillis(500)) == 200);
+        long term = ProcessGroup.getJson(primary, "/api/v1/node").getLong("term");
+
+        primary.kill9();
+        assertThat(group.awaitPrimary(SOON).name).isEqualTo(secondary.name);
+        JsonObject now = ProcessGroup.getJson(secondary, "/api/v1/node");
+        assertThat(now.getLong("term")).isGreaterThan(term);
+        assertThat(now.getString("last_decision")).isNotBlank();
+
+        primary.start();
+        primary.awaitStatus200("/health/secondary", Duration.ofSeconds(120));
+        assertThat(group.role(primary)).isEqualTo("SECONDARY");
+        assertThat(ProcessGroup.getJson(primary, "/api/v1/node").getLong("term")).isEqualTo(now.getLong("term"));
+    }
+
+    @Test
+    @Order(2)
+    void whenThePrimaryIsFrozen_theSecondaryTakesOver_andTheThawedNodeNeverClaimsTheOldTerm() throws Exception {
+        NodeProcess primary = group.awaitPrimary(SOON);
+        NodeProcess secondary = group.other(primary);
+        long oldTerm = ProcessGroup.getJson(primary, "/api/v1/node").getLong("term");
+        // watch the frozen node's /health/primary the whole time, as a load balancer would
+        List<long[]> primaryAnswers = new CopyOnWriteArrayList<>(); // {receivedAtNanos, term}
+        AtomicBoolean watching = new AtomicBoolean(true);
+        HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(200)).build();
+        Thread watcher = new Thread(() -> {
+            while (watching.get()) {
+                try {
+                    HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create(primary.url() + "/health/primary"))
+                            .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+                    if (r.statusCode() == 200) primaryAnswers.add(new long[] {System.nanoTime(), new JsonObject(r.body()).getLong("term")});
+                } catch (Exception e) {
+                    NodeProcess.pause(5);
+                }
+            }
+        });
+        watcher.start();
+
+        primary.stop(); // SIGSTOP
+        NodeProcess survivor = group.awaitPrimary(SOON);
+        long newTermBegan = System.nanoTime();
+        assertThat(survivor.name).isEqualTo(secondary.name);
+        long newTerm = ProcessGroup.getJson(survivor, "/api/v1/node").getLong("term");
+        assertThat(newTerm).isGreaterThan(oldTerm);
+
+        primary.cont(); // SIGCONT
+        await("the thawed node steps down to secondary", SOON, () -> "SECONDARY".equals(group.role(primary)));
+        watching.set(false);
+        watcher.join();
+        assertThat(primaryAnswers).as("no /health/primary 200 in the old term after the new term began")
+                .noneMatch(a -> a[0] > newTermBegan && a[1] <= oldTerm);
+        assertThat(ProcessGroup.getJson(primary, "/api/v1/node").getLong("term")).isEqualTo(newTerm);
+        await("and follows the new primary", SOON, () -> primary.status("/health/secondary", Duration.ofMillis(500)) == 200);
+    }
+
+    @Test
+    @Order(3)
+    void plannedSwitchoverBothWays() throws Exception {
+        NodeProcess primary = group.awaitPrimary(SOON);
+        NodeProcess secondary = group.other(primary);
+        await("secondary in sync", SOON, () -> secondary.status("/health/secondary", Duration.ofMillis(500)) == 200);
+        var r = ProcessGroup.post(primary, "/api/v1/switchover", "{\"to\": \"" + secondary.name + "\"}", Duration.ofSeconds(30));
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        assertThat(group.awaitPrimary(SOON).name).isEqualTo(secondary.name);
+        await("old primary follows", SOON, () -> primary.status("/health/secondary", Duration.ofMillis(500)) == 200);
+
+        // and back, asked through the secondary this time (it relays to the primary)
+        r = ProcessGroup.post(primary, "/api/v1/switchover", "{}", Duration.ofSeconds(30));
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        assertThat(new JsonObject(r.body()).getString("primary")).isEqualTo(primary.name);
+        assertThat(group.awaitPrimary(SOON).name).isEqualTo(primary.name);
+    }
+
+    @Test
+    @Order(4)
+    void maintenanceBlocksFailoverUntilItIsSwitchedOff() throws Exception {
+        NodeProcess primary = group.awaitPrimary(SOON);
+        NodeProcess secondary = group.other(primary);
+        var r = ProcessGroup.post(secondary, "/api/v1/maintenance", "{\"enabled\": true}", Duration.ofSeconds(5));
+        assertThat(r.statusCode()).isEqualTo(200);
+        await("every node knows", SOON, () -> group.nodes.values().stream()
+                .allMatch(n -> ProcessGroup.getJson(n, "/api/v1/node").getBoolean("maintenance")));
+
+        primary.kill9();
+        await("the group decided not to fail over", SOON,
+                () -> ProcessGroup.getJson(group.node("witness"), "/api/v1/group").getString("last_decision").contains("maintenance")
+                        || ProcessGroup.getJson(secondary, "/api/v1/group").getString("last_decision").contains("maintenance"));
+        assertThat(secondary.status("/health/primary", Duration.ofSeconds(1))).isEqualTo(503);
+
+        ProcessGroup.post(secondary, "/api/v1/maintenance", "{\"enabled\": false}", Duration.ofSeconds(5));
+        assertThat(group.awaitPrimary(SOON).name).isEqualTo(secondary.name);
+        primary.start();
+        primary.awaitStatus200("/health/secondary", Duration.ofSeconds(120));
+    }
+}
