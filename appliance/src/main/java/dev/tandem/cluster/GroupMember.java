@@ -129,6 +129,23 @@ public final class GroupMember implements AutoCloseable {
         listeners.add(l);
     }
 
+    private final Map<String, java.util.function.BiConsumer<String, JsonObject>> handlers = new java.util.concurrent.ConcurrentHashMap<>();
+    private volatile java.util.function.Supplier<JsonObject> replicationInfo = () -> new JsonObject().put("mode", "none");
+
+    /** Messages whose type starts with {@code prefix} go to {@code handler(from, message)}, called on the group thread. */
+    public void onMessage(String prefix, java.util.function.BiConsumer<String, JsonObject> handler) {
+        handlers.put(prefix, handler);
+    }
+
+    public void setReplicationInfo(java.util.function.Supplier<JsonObject> info) {
+        this.replicationInfo = info;
+    }
+
+    /** Sends {@code m} to the member named {@code to} (reliable, in order, encrypted; dropped if it is not in the view). */
+    public void sendTo(String to, JsonObject m) {
+        send(to, m);
+    }
+
     public void setHttpUrl(String url) {
         this.httpUrl = url;
     }
@@ -274,7 +291,7 @@ public final class GroupMember implements AutoCloseable {
             return new JsonObject().put("name", config.group().name()).put("term", term()).put("primary", primary)
                     .put("quorum", majority ? "majority" : "none").put("voters", voters).put("visible", view.size())
                     .put("maintenance", maintenance()).put("last_decision", lastDecision)
-                    .put("replication", new JsonObject().put("mode", config.replication().mode().name().toLowerCase()).put("degraded", false))
+                    .put("replication", replicationInfo.get())
                     .put("nodes", nodes);
         }, loop);
     }
@@ -361,7 +378,14 @@ public final class GroupMember implements AutoCloseable {
     }
 
     private void onMessage(JsonObject m) {
-        switch (m.getString("type", "")) {
+        String type = m.getString("type", "");
+        for (var h : handlers.entrySet()) {
+            if (type.startsWith(h.getKey())) {
+                h.getValue().accept(m.getString("from", ""), m);
+                return;
+            }
+        }
+        switch (type) {
             case "status" -> onStatus(m);
             case "ack" -> onAck(m);
             case "nominate" -> onNominate(m);
@@ -577,7 +601,8 @@ public final class GroupMember implements AutoCloseable {
         releaseWaiters();
     }
 
-    private void emit(String type, JsonObject data) {
+    /** Tells the listeners about an event of the group (peers, replication, maintenance, divergence). */
+    public void emit(String type, JsonObject data) {
         for (Listener l : listeners) l.event(type, data);
     }
 
@@ -601,7 +626,8 @@ public final class GroupMember implements AutoCloseable {
                     .map(MemberState::name).orElse(null);
         }
         Peer p = target == null ? null : peers.get(target);
-        if (p == null || !view.contains(target) || p.state().witness()) {
+        // a target in the view but not heard from yet is waited for, like one that is catching up
+        if (target == null || !view.contains(target) || (p != null && p.state().witness())) {
             reply(from, id, false, target == null ? "no secondary to switch over to" : target + " is not a data node of the group in this node's view", 0);
             return;
         }

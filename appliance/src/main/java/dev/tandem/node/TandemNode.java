@@ -9,6 +9,8 @@ import dev.tandem.core.Role;
 import dev.tandem.http.Durability;
 import dev.tandem.http.HttpApi;
 import dev.tandem.http.WriteRefusedException;
+import dev.tandem.replication.Replication;
+import dev.tandem.replication.ReplicationException;
 import dev.tandem.store.Store;
 import dev.tandem.workflows.NodeView;
 import dev.tandem.workflows.Workflow;
@@ -40,6 +42,7 @@ public final class TandemNode implements AutoCloseable, NodeView {
     private Store store;
     private WorkflowEngine workflows;
     private GroupMember group;
+    private Replication replication;
     private volatile boolean ready;
     private int httpPort;
 
@@ -84,6 +87,8 @@ public final class TandemNode implements AutoCloseable, NodeView {
             }
         }, ClusterChannel.create(config, faults));
         if (store != null) {
+            replication = new Replication(config, store, group);
+            group.setReplicationInfo(replication::info);
             store.setWriteGate(group::mayWrite);
             group.addListener(new GroupMember.Listener() {
                 @Override
@@ -101,7 +106,7 @@ public final class TandemNode implements AutoCloseable, NodeView {
 
         vertx = Vertx.vertx();
         HttpApi.Health health = new HttpApi.Health(() -> ready, () -> ready && group.mayAcknowledge(),
-                () -> ready && group.role() == Role.SECONDARY && group.primary() != null, this::healthSummary);
+                () -> ready && replication != null && replication.caughtUp(), this::healthSummary);
         Router router = HttpApi.router(vertx, config, health, group, workflows, durability(), token);
         var bind = config.http().bind();
         http = vertx.createHttpServer(new HttpServerOptions().setCompressionSupported(true))
@@ -118,14 +123,17 @@ public final class TandemNode implements AutoCloseable, NodeView {
         return this;
     }
 
-    /** Writes are acknowledged only while this node is primary of the newest term and holds its lease. */
+    /**
+     * A write is acknowledged once it is as durable as the replication mode promises (sync: applied by
+     * the secondary) and only while this node is primary of the newest term and holds its lease (G1).
+     */
     private Durability durability() {
         long wait = config.group().failureTimeout().toMillis() + 2000;
-        return lsn -> group.awaitWritable(wait).handle((v, err) -> {
+        return lsn -> replication.awaitReplicated(lsn).thenCompose(v -> group.awaitWritable(wait)).handle((v, err) -> {
             if (err == null) return (Void) null;
             Throwable c = err instanceof java.util.concurrent.CompletionException && err.getCause() != null ? err.getCause() : err;
-            throw new WriteRefusedException("the write (lsn " + lsn + ") was committed but cannot be confirmed: "
-                    + (c instanceof NotWritableException ? c.getMessage() : c.toString()));
+            throw new WriteRefusedException("the write (lsn " + lsn + ") was committed here but cannot be confirmed: "
+                    + (c instanceof NotWritableException || c instanceof ReplicationException ? c.getMessage() : c.toString()));
         });
     }
 
@@ -161,6 +169,10 @@ public final class TandemNode implements AutoCloseable, NodeView {
         return group;
     }
 
+    public Replication replication() {
+        return replication;
+    }
+
     private JsonObject healthSummary() {
         return new JsonObject().put("node", config.node().name()).put("role", group.role().name()).put("term", group.term())
                 .put("primary", group.primary());
@@ -183,6 +195,7 @@ public final class TandemNode implements AutoCloseable, NodeView {
     @Override
     public void close() {
         ready = false;
+        if (replication != null) replication.close();
         if (group != null) group.close();
         if (http != null) {
             try {

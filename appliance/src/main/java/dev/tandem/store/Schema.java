@@ -14,6 +14,12 @@ final class Schema {
                         + " v VARCHAR(1000000) NOT NULL, PRIMARY KEY(ns, coll, k))",
                 "CREATE TABLE changelog(lsn BIGINT PRIMARY KEY, term BIGINT NOT NULL, ts BIGINT NOT NULL,"
                         + " ops CHARACTER LARGE OBJECT NOT NULL)",
+            },
+            // 2: changes a former primary had and the group did not (G3), kept, never applied
+            new String[] {
+                "CREATE TABLE divergent(lsn BIGINT NOT NULL, term BIGINT NOT NULL, ts BIGINT NOT NULL,"
+                        + " ops CHARACTER LARGE OBJECT NOT NULL, preserved_at BIGINT NOT NULL, reason VARCHAR(1000) NOT NULL,"
+                        + " PRIMARY KEY(preserved_at, lsn))",
             });
 
     static int latest() {

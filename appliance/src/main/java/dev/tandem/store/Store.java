@@ -50,14 +50,26 @@ public final class Store implements AutoCloseable {
     /** Whether this node may commit writes now (it is primary and not handing over). */
     private volatile java.util.function.BooleanSupplier writeGate = () -> true;
     private final List<LongConsumer> commitListeners = new CopyOnWriteArrayList<>();
+    /** Where the change log starts: changes up to baseLsn (written in baseTerm) came by snapshot or were truncated. */
+    private volatile long baseLsn, baseTerm;
+    private final Replica replica;
 
     private Store(HikariDataSource pool, Path file, Path marker) {
         this.pool = pool;
         this.file = file;
         this.storeId = migrate(marker);
-        this.lastLsn = queryLong("SELECT COALESCE(MAX(lsn), 0) FROM changelog");
-        this.lastChangeTerm = queryLong("SELECT COALESCE(MAX(term), 0) FROM changelog WHERE lsn = (SELECT MAX(lsn) FROM changelog)");
+        String base = meta("base");
+        if (base != null) {
+            String[] b = base.split(" ");
+            this.baseLsn = Long.parseLong(b[0]);
+            this.baseTerm = Long.parseLong(b[1]);
+        }
+        long maxLsn = queryLong("SELECT COALESCE(MAX(lsn), 0) FROM changelog");
+        this.lastLsn = Math.max(maxLsn, baseLsn);
+        this.lastChangeTerm = maxLsn > baseLsn
+                ? queryLong("SELECT term FROM changelog WHERE lsn = (SELECT MAX(lsn) FROM changelog)") : baseTerm;
         this.writeTerm = lastChangeTerm;
+        this.replica = new Replica(this);
     }
 
     /**
@@ -269,6 +281,80 @@ public final class Store implements AutoCloseable {
 
     public long lastLsn() {
         return lastLsn;
+    }
+
+    /** Replication's access: apply batches, snapshots, divergence, log retention. */
+    public Replica replica() {
+        return replica;
+    }
+
+    long baseLsn() {
+        return baseLsn;
+    }
+
+    long baseTerm() {
+        return baseTerm;
+    }
+
+    void putBase(Connection c, long lsn, long term) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("MERGE INTO meta KEY(k) VALUES ('base', ?)")) {
+            ps.setString(1, lsn + " " + term);
+            ps.executeUpdate();
+        }
+        baseLsn = lsn;
+        baseTerm = term;
+    }
+
+    /** After replicated changes or a snapshot were committed under the commit lock. */
+    void advance(long lsn, long term) {
+        lastLsn = lsn;
+        lastChangeTerm = term;
+        if (writeTerm < term) writeTerm = term;
+    }
+
+    @FunctionalInterface
+    interface SqlWork<T> {
+        T run(Connection c) throws SQLException;
+    }
+
+    /** Runs {@code work} holding the commit lock (no local commit interleaves); rolls back whatever it did not commit. */
+    <T> T withCommitLock(SqlWork<T> work) {
+        commitLock.lock();
+        try (Connection c = pool.getConnection()) {
+            try {
+                return work.run(c);
+            } finally {
+                c.rollback();
+            }
+        } catch (SQLException e) {
+            throw new StoreException("store: " + firstLine(String.valueOf(e.getMessage())), e);
+        } finally {
+            commitLock.unlock();
+        }
+    }
+
+    <T> T read(SqlWork<T> work) {
+        try (Connection c = pool.getConnection()) {
+            try {
+                return work.run(c);
+            } finally {
+                c.rollback();
+            }
+        } catch (SQLException e) {
+            throw new StoreException("store read: " + firstLine(String.valueOf(e.getMessage())), e);
+        }
+    }
+
+    /** A single long from {@code sql} with one long parameter, or -1 when there is no row. */
+    long query(String sql, long param) {
+        return read(c -> {
+            try (PreparedStatement ps = c.prepareStatement(sql)) {
+                ps.setLong(1, param);
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next() ? rs.getLong(1) : -1L;
+                }
+            }
+        });
     }
 
     public long lastChangeTerm() {

@@ -35,9 +35,7 @@ public final class TestNode implements AutoCloseable {
     }
 
     public static int freePort() throws IOException {
-        try (var s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
+        return Ports.free();
     }
 
     /** Waits until the node is primary (a group of one elects itself within a few heartbeats). */

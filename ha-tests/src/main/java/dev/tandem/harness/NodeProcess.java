@@ -178,8 +178,6 @@ public final class NodeProcess implements AutoCloseable {
     }
 
     public static int freePort() throws IOException {
-        try (var s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
+        return dev.tandem.testing.Ports.free();
     }
 }

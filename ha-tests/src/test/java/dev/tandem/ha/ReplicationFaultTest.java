@@ -1,0 +1,170 @@
+package dev.tandem.ha;
+
+import static dev.tandem.harness.ProcessGroup.await;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tandem.harness.NodeProcess;
+import dev.tandem.harness.ProcessGroup;
+import io.vertx.core.json.JsonObject;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * G2 on real processes: ipam clients allocate continuously through both nodes while the primary is
+ * killed (kill -9) or frozen (SIGSTOP). Afterwards every acknowledged allocation exists on the new
+ * primary, with its owner, and no address was handed out twice.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class ReplicationFaultTest {
+    static final Duration SOON = Duration.ofSeconds(20);
+    @TempDir
+    static Path root;
+    static ProcessGroup group;
+
+    @BeforeAll
+    static void startGroup() throws Exception {
+        group = ProcessGroup.start(root, "replication: {log_retention: 1000}");
+        NodeProcess p = group.awaitPrimary(SOON);
+        var r = ProcessGroup.post(p, "/workflows/ipam/pools", "{\"name\": \"lab\", \"cidr\": \"10.0.0.0/12\"}", Duration.ofSeconds(10));
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+    }
+
+    @AfterAll
+    static void stopGroup() {
+        if (group != null) group.close();
+    }
+
+    /** Clients allocating through both nodes until stopped; acknowledged = answered 201. */
+    static final class Load {
+        final Map<String, String> acknowledged = new ConcurrentHashMap<>(); // ip -> owner
+        final List<String> duplicates = new ArrayList<>();
+        final AtomicBoolean running = new AtomicBoolean(true);
+        final AtomicInteger failures = new AtomicInteger();
+        final List<Thread> threads = new ArrayList<>();
+
+        Load(List<NodeProcess> targets, int perTarget) {
+            HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(300)).build();
+            int id = 0;
+            for (NodeProcess n : targets) {
+                for (int i = 0; i < perTarget; i++) {
+                    String prefix = "c" + (id++) + "-";
+                    Thread t = new Thread(() -> {
+                        for (int k = 0; running.get(); k++) {
+                            String owner = prefix + k;
+                            try {
+                                HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create(n.url() + "/workflows/ipam/pools/lab/allocations"))
+                                        .timeout(Duration.ofSeconds(8)).header("content-type", "application/json")
+                                        .POST(HttpRequest.BodyPublishers.ofString("{\"owner\": \"" + owner + "\"}")).build(), HttpResponse.BodyHandlers.ofString());
+                                if (r.statusCode() == 201) {
+                                    String ip = new JsonObject(r.body()).getString("ip");
+                                    if (acknowledged.putIfAbsent(ip, owner) != null) {
+                                        synchronized (duplicates) {
+                                            duplicates.add(ip);
+                                        }
+                                    }
+                                } else {
+                                    failures.incrementAndGet();
+                                }
+                            } catch (Exception e) {
+                                failures.incrementAndGet();
+                                NodeProcess.pause(20);
+                            }
+                        }
+                    });
+                    t.start();
+                    threads.add(t);
+                }
+            }
+        }
+
+        void stop() throws InterruptedException {
+            running.set(false);
+            for (Thread t : threads) t.join();
+        }
+    }
+
+    static void checkEveryAcknowledgedAllocationSurvived(NodeProcess primary, Load load) {
+        assertThat(load.duplicates).as("addresses handed out twice").isEmpty();
+        assertThat(load.acknowledged).as("the load really ran").hasSizeGreaterThan(50);
+        JsonObject all = ProcessGroup.getJson(primary, "/workflows/ipam/pools/lab/allocations?limit=10000");
+        Map<String, String> stored = new HashMap<>();
+        for (Object o : all.getJsonArray("allocations")) {
+            JsonObject a = (JsonObject) o;
+            assertThat(stored.put(a.getString("ip"), a.getString("owner"))).as("stored twice: " + a).isNull();
+        }
+        load.acknowledged.forEach((ip, owner) -> assertThat(stored.get(ip)).as("acknowledged allocation %s (%s) after failover", ip, owner).isEqualTo(owner));
+    }
+
+    @Test
+    @Order(1)
+    void killMinus9DuringLoad_noAcknowledgedAllocationIsLost() throws Exception {
+        NodeProcess p = group.awaitPrimary(SOON);
+        NodeProcess s = group.other(p);
+        await("secondary in sync", SOON, () -> s.status("/health/secondary", Duration.ofMillis(500)) == 200);
+        Load load = new Load(List.of(p, s), 3);
+        await("load running", SOON, () -> load.acknowledged.size() > 100);
+        p.kill9();
+        assertThat(group.awaitPrimary(SOON).name).isEqualTo(s.name);
+        int before = load.acknowledged.size();
+        await("writes go on at the new primary", SOON, () -> load.acknowledged.size() > before + 100);
+        load.stop();
+        checkEveryAcknowledgedAllocationSurvived(s, load);
+        p.start();
+        p.awaitStatus200("/health/secondary", Duration.ofSeconds(120));
+    }
+
+    @Test
+    @Order(2)
+    void sigstopDuringLoad_noAcknowledgedAllocationIsLost() throws Exception {
+        NodeProcess p = group.awaitPrimary(SOON);
+        NodeProcess s = group.other(p);
+        await("secondary in sync", SOON, () -> s.status("/health/secondary", Duration.ofMillis(500)) == 200);
+        Load load = new Load(List.of(p, s), 3);
+        await("load running", SOON, () -> load.acknowledged.size() > 100);
+        p.stop();
+        assertThat(group.awaitPrimary(SOON).name).isEqualTo(s.name);
+        int before = load.acknowledged.size();
+        await("writes go on at the new primary", SOON, () -> load.acknowledged.size() > before + 100);
+        p.cont();
+        await("the thawed node follows", SOON, () -> p.status("/health/secondary", Duration.ofMillis(500)) == 200);
+        load.stop();
+        checkEveryAcknowledgedAllocationSurvived(s, load);
+    }
+
+    @Test
+    @Order(3)
+    void aSecondaryThatMissedMoreThanTheLogHoldsIsRebuiltFromASnapshot() throws Exception {
+        NodeProcess p = group.awaitPrimary(SOON);
+        NodeProcess s = group.other(p);
+        await("secondary in sync", SOON, () -> s.status("/health/secondary", Duration.ofMillis(500)) == 200);
+        s.kill9();
+        Load load = new Load(List.of(p), 4); // sync degrades after sync_timeout, then writes go on
+        await("3,000 changes while the secondary is away (log_retention is 1000)", Duration.ofSeconds(120),
+                () -> load.acknowledged.size() > 3000);
+        load.stop();
+        s.start();
+        s.awaitStatus200("/health/secondary", Duration.ofSeconds(120));
+        assertThat(s.logTail(400)).contains("snapshot installed");
+        var r = ProcessGroup.post(p, "/api/v1/switchover", "{\"to\": \"" + s.name + "\"}", Duration.ofSeconds(30));
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        checkEveryAcknowledgedAllocationSurvived(group.awaitPrimary(SOON), load);
+    }
+}
