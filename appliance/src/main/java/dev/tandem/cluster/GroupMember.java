@@ -87,7 +87,7 @@ public final class GroupMember implements AutoCloseable {
     private volatile String lastDecision = "starting";
     private volatile String httpUrl = "";
     private volatile List<String> view = List.of();
-    private final Map<String, Peer> peers = new LinkedHashMap<>();
+    private final Map<String, Peer> peers = new java.util.concurrent.ConcurrentHashMap<>();
     private final Map<String, Long> ackedSentAt = new LinkedHashMap<>();
     private long candidateTerm = -1, candidateDeadline, candidateSince;
     private final Set<String> grants = new HashSet<>();
@@ -200,6 +200,14 @@ public final class GroupMember implements AutoCloseable {
 
     public List<String> view() {
         return view;
+    }
+
+    /** Members of the current view, other than this node, that are (or may be: not heard from yet) data nodes. */
+    public List<String> dataPeersInView() {
+        return view.stream().filter(n -> !n.equals(me)).filter(n -> {
+            Peer p = peers.get(n);
+            return p == null || !p.state().witness();
+        }).toList();
     }
 
     public long term() {

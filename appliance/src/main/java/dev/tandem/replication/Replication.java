@@ -145,6 +145,7 @@ public final class Replication implements AutoCloseable {
             }
             waiters.computeIfAbsent(lsn, k -> new ArrayList<>()).add(f);
             waiterSince.putIfAbsent(lsn, now());
+            checkSyncTimeout();
         });
         return f;
     }
@@ -274,19 +275,29 @@ public final class Replication implements AutoCloseable {
 
     private void checkSyncTimeout() {
         if (waiterSince.isEmpty()) return;
+        if (!config.replication().strict() && group.dataPeersInView().isEmpty() && group.mayAcknowledge()) {
+            // the group already knows there is no secondary (it left the view): waiting for it buys nothing
+            degrade("no secondary in the group");
+            return;
+        }
         long oldest = now() - waiterSince.firstEntry().getValue();
         if (oldest <= syncTimeout) return;
         if (config.replication().strict()) {
             failWaiters("replication.strict: no secondary confirmed the write within replication.sync_timeout ("
                     + syncTimeout + " ms); it was committed on the primary only");
         } else if (group.mayAcknowledge()) {
-            degraded = true;
-            log.warn("replication degraded to async: no secondary confirmed for {} ms (sync_timeout {} ms)", oldest, syncTimeout);
-            group.emit("REPLICATION_DEGRADED", new JsonObject().put("waited_ms", oldest).put("lsn", store.lastLsn()));
-            waiters.values().forEach(list -> list.forEach(w -> w.complete(null)));
-            waiters.clear();
-            waiterSince.clear();
+            degrade("no secondary confirmed for " + oldest + " ms (sync_timeout " + syncTimeout + " ms)");
         }
+    }
+
+    /** Sync becomes async while this primary holds quorum (G1); REPLICATION_RESTORED follows once a secondary has caught up. */
+    private void degrade(String why) {
+        degraded = true;
+        log.warn("replication degraded to async: {}", why);
+        group.emit("REPLICATION_DEGRADED", new JsonObject().put("reason", why).put("lsn", store.lastLsn()));
+        waiters.values().forEach(list -> list.forEach(w -> w.complete(null)));
+        waiters.clear();
+        waiterSince.clear();
     }
 
     private void failWaiters(String why) {

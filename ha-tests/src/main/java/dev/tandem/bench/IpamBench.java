@@ -1,6 +1,7 @@
 package dev.tandem.bench;
 
 import dev.tandem.harness.NodeProcess;
+import dev.tandem.harness.ProcessGroup;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -9,54 +10,86 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Benchmark (a program, not a test): N concurrent HTTP clients allocating addresses from the ipam
- * sample workflow on one real node process. Prints writes/s, p50, p99 and the node's RSS.
+ * sample workflow, side by side on one node, on the pair (+ witness) with async replication and on
+ * the pair with sync replication; all real processes on this machine. Prints writes/s, p50, p99, the
+ * primary's RSS, and the pair/single ratio.
  *
- * <pre>bin/tandem-bench ipam [--clients 1,8,32] [--seconds 10] [--warmup 5]</pre>
+ * <pre>bin/tandem-bench ipam [--setups single,async,sync] [--clients 1,8,32] [--seconds 10] [--warmup 5]</pre>
  */
 public final class IpamBench {
     public static void main(String[] args) throws Exception {
         List<Integer> clients = List.of(1, 8, 32);
+        List<String> setups = List.of("single", "async", "sync");
         int seconds = 10, warmup = 5;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--clients" -> clients = parseList(args[++i]);
+                case "--setups" -> setups = List.of(args[++i].split(","));
                 case "--seconds" -> seconds = Integer.parseInt(args[++i]);
                 case "--warmup" -> warmup = Integer.parseInt(args[++i]);
                 default -> {
-                    System.err.println("usage: bin/tandem-bench ipam [--clients 1,8,32] [--seconds 10] [--warmup 5]");
+                    System.err.println("usage: bin/tandem-bench ipam [--setups single,async,sync] [--clients 1,8,32] [--seconds 10] [--warmup 5]");
                     System.exit(2);
                 }
             }
         }
-        Path dir = Files.createTempDirectory("tandem-bench-");
-        int port = NodeProcess.freePort();
-        int groupPort = NodeProcess.freePort();
-        Path samples = NodeProcess.home().resolve("sample-workflows");
-        String yaml = """
-                node: {name: node-a, data_dir: %s}
-                group: {bind: "127.0.0.1:%d", secret_file: %s}
-                http: {bind: "127.0.0.1:%d"}
-                workflows: {dir: %s}
-                """.formatted(dir.resolve("data"), groupPort, NodeProcess.secret(dir), port, samples);
-        try (NodeProcess node = new NodeProcess("node-a", dir, port, yaml).start()) {
-            node.awaitStatus200("/health/ready", Duration.ofSeconds(120));
-            String base = node.url() + "/workflows/ipam/pools";
-            post(base, "{\"name\": \"bench\", \"cidr\": \"10.0.0.0/8\"}");
-            String alloc = base + "/bench/allocations";
-            String body = "{\"owner\": \"bench\"}";
-            System.out.printf("ipam allocations on one node (%s, %d cores); warm-up %ds per step%n",
-                    Runtime.version(), Runtime.getRuntime().availableProcessors(), warmup);
-            System.out.printf("%8s %10s %10s %10s %8s %8s%n", "clients", "writes/s", "p50 ms", "p99 ms", "errors", "RSS MiB");
-            for (int c : clients) {
-                LoadGenerator.run(alloc, body, c, Duration.ofSeconds(warmup));
-                LoadGenerator.Result r = LoadGenerator.run(alloc, body, c, Duration.ofSeconds(seconds));
-                System.out.printf("%8d %10.0f %10.2f %10.2f %8d %8d%n", c, r.perSecond(), r.percentileMillis(50),
-                        r.percentileMillis(99), r.failed(), node.rssMiB());
+        System.out.printf("ipam allocations through HTTP, real processes (%s, %d cores); warm-up %ds, then %ds per step%n",
+                Runtime.version(), Runtime.getRuntime().availableProcessors(), warmup, seconds);
+        System.out.printf("%-8s %8s %10s %10s %10s %8s %8s %12s%n", "setup", "clients", "writes/s", "p50 ms", "p99 ms", "errors", "RSS MiB", "vs single");
+        Map<Integer, Double> single = new LinkedHashMap<>();
+        for (String setup : setups) {
+            Path dir = Files.createTempDirectory("tandem-bench-" + setup + "-");
+            try (Target t = setup.equals("single") ? Target.single(dir) : Target.pair(dir, setup)) {
+                String base = t.primary.url() + "/workflows/ipam/pools";
+                post(base, "{\"name\": \"bench\", \"cidr\": \"10.0.0.0/8\"}");
+                String alloc = base + "/bench/allocations";
+                String body = "{\"owner\": \"bench\"}";
+                for (int c : clients) {
+                    LoadGenerator.run(alloc, body, c, Duration.ofSeconds(warmup));
+                    LoadGenerator.Result r = LoadGenerator.run(alloc, body, c, Duration.ofSeconds(seconds));
+                    if (setup.equals("single")) single.put(c, r.perSecond());
+                    String ratio = single.containsKey(c) && !setup.equals("single") ? String.format("%.2f", r.perSecond() / single.get(c)) : "";
+                    System.out.printf("%-8s %8d %10.0f %10.2f %10.2f %8d %8d %12s%n", setup, c, r.perSecond(), r.percentileMillis(50),
+                            r.percentileMillis(99), r.failed(), t.primary.rssMiB(), ratio);
+                }
             }
+        }
+    }
+
+    /** One node alone, or the pair + witness with the primary to load. */
+    private record Target(NodeProcess primary, AutoCloseable all) implements AutoCloseable {
+        static Target single(Path dir) throws Exception {
+            int port = NodeProcess.freePort();
+            int groupPort = NodeProcess.freePort();
+            String yaml = """
+                    node: {name: node-a, data_dir: %s}
+                    group: {bind: "127.0.0.1:%d", members: ["127.0.0.1:%d"], secret_file: %s}
+                    http: {bind: "127.0.0.1:%d"}
+                    workflows: {dir: %s}
+                    """.formatted(dir.resolve("data"), groupPort, groupPort, NodeProcess.secret(dir), port,
+                    NodeProcess.home().resolve("sample-workflows"));
+            NodeProcess n = new NodeProcess("node-a", dir, port, yaml).start();
+            n.awaitStatus200("/health/primary", Duration.ofSeconds(120));
+            return new Target(n, n);
+        }
+
+        static Target pair(Path dir, String mode) throws Exception {
+            ProcessGroup g = ProcessGroup.start(dir, "replication: {mode: " + mode + "}");
+            NodeProcess p = g.awaitPrimary(Duration.ofSeconds(60));
+            ProcessGroup.await("secondary in sync", Duration.ofSeconds(60),
+                    () -> g.other(p).status("/health/secondary", Duration.ofMillis(500)) == 200);
+            return new Target(p, g);
+        }
+
+        @Override
+        public void close() throws Exception {
+            all.close();
         }
     }
 
