@@ -89,3 +89,17 @@ def echo(request):
 @route("POST", "/echo")
 def echo_post(request):
     return echo(request)
+
+
+# role monitoring: every NODE_ROLE_CHANGED call, in arrival order
+_role_calls = []
+
+
+@ha.on(ha.EventId.NODE_ROLE_CHANGED)
+def _on_role(event, **kwargs):
+    _role_calls.append([event.previous, event.new, event.term])
+
+
+@route("GET", "/role-calls")
+def role_calls(request):
+    return {"calls": _role_calls}

@@ -66,23 +66,32 @@ class Request:
         return "Request(%s %s)" % (self.method, self.path)
 
 
-_PARAM = _re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
-_routes = []  # (method, pattern, function)
+_routes = []  # (method, pattern, function, policy)
+_POLICIES = ("local", "primary", "reject")
 
 
-def route(method, pattern):
+def route(method, pattern, policy=None):
     """Declare an HTTP route of this workflow.
 
     ``pattern`` is relative to ``/workflows/<name>``; ``{param}`` matches one
     path segment and is passed to the function as a keyword argument. The
     function returns a dict (200), ``(status, body)`` or
-    ``(status, body, headers)``; ``body`` may be None for an empty answer."""
+    ``(status, body, headers)``; ``body`` may be None for an empty answer.
+
+    ``policy`` says where the route runs when this node is not the primary:
+    ``"local"`` (serve here, from the replicated state: the default for GET
+    and HEAD), ``"primary"`` (forward to the primary: the default for writes)
+    or ``"reject"`` (answer 503 with the primary's address)."""
     method = str(method).upper()
     if not pattern.startswith("/"):
         raise ValueError("route pattern %r must start with '/'" % pattern)
+    if policy is None:
+        policy = "local" if method in ("GET", "HEAD", "OPTIONS") else "primary"
+    if policy not in _POLICIES:
+        raise ValueError("route policy %r: use one of %s" % (policy, ", ".join(_POLICIES)))
 
     def register(fn):
-        _routes.append((method, pattern, fn))
+        _routes.append((method, pattern, fn, policy))
         return fn
 
     return register
@@ -104,7 +113,7 @@ def _load_workflow():
 
 
 def _routes_spec():
-    return _json.dumps([[m, p] for (m, p, _) in _routes])
+    return _json.dumps([[m, p, policy] for (m, p, _, policy) in _routes])
 
 
 def _normalise(result):
@@ -134,7 +143,7 @@ def _normalise(result):
 
 def _dispatch(index, method, path, params_json, query_json, headers_json, body, user):
     """Run route ``index``; returns (status, body_json|None, headers_json, traceback|None)."""
-    _, _, fn = _routes[index]
+    fn = _routes[index][2]
     params = _json.loads(params_json)
     request = Request(method, path, params, _json.loads(query_json), _json.loads(headers_json), body, user)
     try:

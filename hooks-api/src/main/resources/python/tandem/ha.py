@@ -69,12 +69,33 @@ def _subscribed(event_id):
     return len(_subscribers.get(event_id, ()))
 
 
-def _deliver(event_id, data_json):
-    """Called by the node on the workflow's hook thread, one event at a time."""
-    data = _json.loads(data_json)
+def _event(event_id, data):
     if event_id == EventId.NODE_ROLE_CHANGED:
-        event = NodeRoleChanged(data.get("previous"), data.get("new"), data.get("term"), data.get("reason"))
-    else:
-        event = Event(event_id, data)
-    for callback in list(_subscribers.get(event_id, ())):
-        callback(event)
+        return NodeRoleChanged(data.get("previous"), data.get("new"), data.get("term"), data.get("reason"))
+    return Event(event_id, data)
+
+
+def _name(callback):
+    module = getattr(callback, "__module__", None) or "?"
+    return "%s.%s" % (module, getattr(callback, "__qualname__", None) or getattr(callback, "__name__", repr(callback)))
+
+
+def _subscriber_names(event_id):
+    return _json.dumps([_name(c) for c in _subscribers.get(event_id, ())])
+
+
+def _deliver_one(event_id, index, data_json):
+    """Called by the node on the workflow's hook thread: run subscriber ``index`` of ``event_id``.
+
+    Returns (hook name, traceback or None, returned value as text or None). Each subscriber runs on its own,
+    so one that raises or hangs does not keep the others from their event."""
+    callbacks = _subscribers.get(event_id, ())
+    if index >= len(callbacks):
+        return None, None, None
+    callback = callbacks[index]
+    try:
+        result = callback(_event(event_id, _json.loads(data_json)))
+        return _name(callback), None, (None if result is None else repr(result)[:200])
+    except Exception:
+        import traceback
+        return _name(callback), traceback.format_exc(), None

@@ -50,6 +50,7 @@ public final class ClusterChannel {
         tcp.setBindPort(g.bind().port());
         tcp.setValue("port_range", 0);
         tcp.setValue("bundler_type", "no-bundler"); // control traffic is small; latency over batching
+        tcp.tcpNodelay(true); // JGroups defaults to Nagle: every ack and vote would wait for the peer's delayed ACK
         tcp.disableDiagnostics();
 
         List<Protocol> stack = new ArrayList<>();

@@ -1,6 +1,7 @@
 package dev.tandem.http;
 
 import dev.tandem.cluster.GroupMember;
+import dev.tandem.node.EventLog;
 import dev.tandem.workflows.Workflow;
 import dev.tandem.workflows.WorkflowEngine;
 import io.vertx.core.json.DecodeException;
@@ -19,8 +20,33 @@ import java.nio.charset.StandardCharsets;
 final class AdminApi {
     private AdminApi() {}
 
-    static void mount(Router router, GroupMember group, WorkflowEngine engine, String adminToken) {
+    static void mount(Router router, GroupMember group, WorkflowEngine engine, String adminToken, EventLog events) {
         router.route("/api/v1/*").handler(ctx -> authorize(ctx, adminToken));
+        router.get("/api/v1/events").handler(ctx -> {
+            long after;
+            int limit;
+            try {
+                after = Long.parseLong(ctx.queryParams().get("after") == null ? "0" : ctx.queryParams().get("after"));
+                limit = Integer.parseInt(ctx.queryParams().get("limit") == null ? "100" : ctx.queryParams().get("limit"));
+            } catch (NumberFormatException e) {
+                Errors.send(ctx, 400, "after and limit must be whole numbers, e.g. /api/v1/events?after=120&limit=50");
+                return;
+            }
+            JsonArray list = events.after(after, Math.max(1, Math.min(limit, 1000)));
+            long last = list.isEmpty() ? after : list.getJsonObject(list.size() - 1).getLong("id");
+            json(ctx, 200, new JsonObject().put("events", list).put("last_id", last));
+        });
+        router.get("/api/v1/events/stream").handler(ctx -> {
+            var resp = ctx.response().setChunked(true).putHeader("content-type", "text/event-stream").putHeader("cache-control", "no-store");
+            resp.write(": tandem events\n\n");
+            var vertx = ctx.vertx();
+            Runnable unsubscribe = events.subscribe(e -> vertx.runOnContext(v -> {
+                if (!resp.ended() && !resp.closed()) {
+                    resp.write("id: " + e.getLong("id") + "\nevent: " + e.getString("type") + "\ndata: " + e.encode() + "\n\n");
+                }
+            }));
+            resp.closeHandler(v -> unsubscribe.run());
+        });
         router.get("/api/v1/node").handler(ctx -> json(ctx, 200, group.nodeJson()));
         router.get("/api/v1/group").handler(ctx -> group.groupJson().whenComplete((g, err) -> ctx.vertx().runOnContext(v -> {
             if (err != null) ctx.fail(err);

@@ -2,6 +2,7 @@ package dev.tandem.http;
 
 import dev.tandem.cluster.GroupMember;
 import dev.tandem.config.TandemConfig;
+import dev.tandem.node.EventLog;
 import dev.tandem.workflows.WorkflowEngine;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -22,7 +23,7 @@ public final class HttpApi {
     private HttpApi() {}
 
     public static Router router(Vertx vertx, TandemConfig config, Health health, GroupMember group, WorkflowEngine engine,
-                                Durability durability, String adminToken) {
+                                Durability durability, String adminToken, EventLog events) {
         long bodyLimit = config.http().bodyLimit();
         Router router = Router.router(vertx);
         router.route().handler(BodyHandler.create(false).setBodyLimit(bodyLimit));
@@ -32,7 +33,7 @@ public final class HttpApi {
         router.get("/health/primary").handler(ctx -> health(ctx, health.primary().getAsBoolean(), health));
         router.get("/health/secondary").handler(ctx -> health(ctx, health.secondary().getAsBoolean(), health));
 
-        AdminApi.mount(router, group, engine, adminToken);
+        AdminApi.mount(router, group, engine, adminToken, events);
         if (engine != null) {
             WorkflowRoutes routes = new WorkflowRoutes(vertx, engine, durability, group, config);
             router.route("/workflows/:name").handler(routes);

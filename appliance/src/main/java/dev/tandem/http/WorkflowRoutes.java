@@ -11,7 +11,6 @@ import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
-import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.http.HttpServerRequest;
@@ -99,15 +98,16 @@ final class WorkflowRoutes implements Handler<RoutingContext> {
         Map<String, String> headers = new LinkedHashMap<>();
         req.headers().forEach(e -> headers.putIfAbsent(e.getKey().toLowerCase(), e.getValue()));
         WorkflowRequest wreq = new WorkflowRequest(req.method().name(), path, query, headers, body, null);
-        if (isWrite(req.method()) && !group.mayWrite()) {
-            notPrimary(ctx, wf, chosen, wreq);
+        String policy = chosen.getKey().policy();
+        if (!policy.equals("local") && !group.mayWrite()) {
+            if (policy.equals("reject")) {
+                refuse(ctx, "this route runs only on the primary; send it to " + group.primary() + " at " + group.primaryHttp());
+            } else {
+                notPrimary(ctx, wf, chosen, wreq);
+            }
             return;
         }
         run(ctx, wf, chosen, wreq);
-    }
-
-    private static boolean isWrite(HttpMethod m) {
-        return !(m == HttpMethod.GET || m == HttpMethod.HEAD || m == HttpMethod.OPTIONS);
     }
 
     /**

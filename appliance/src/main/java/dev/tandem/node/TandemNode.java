@@ -43,6 +43,8 @@ public final class TandemNode implements AutoCloseable, NodeView {
     private WorkflowEngine workflows;
     private GroupMember group;
     private Replication replication;
+    private final EventLog events = new EventLog();
+    private final Extensions extensions = new Extensions();
     private volatile boolean ready;
     private int httpPort;
 
@@ -72,6 +74,7 @@ public final class TandemNode implements AutoCloseable, NodeView {
             System.setProperty("polyglot.engine.userResourceCache",
                     System.getProperty("polyglot.engine.userResourceCache", node.dataDir().resolve("cache").toAbsolutePath().toString()));
             store = Store.open(node.dataDir());
+            if (config.replication().fsync()) store.enableFsync();
             workflows = new WorkflowEngine(node.dataDir().resolve("pylib"), store, this);
             workflows.loadAll(config.workflows().dir());
         }
@@ -86,28 +89,36 @@ public final class TandemNode implements AutoCloseable, NodeView {
                 return store.lastLsn();
             }
         }, ClusterChannel.create(config, faults));
+        group.addListener(new GroupMember.Listener() {
+            @Override
+            public void becomingPrimary(long term) {
+                if (store != null) store.setWriteTerm(term);
+            }
+
+            @Override
+            public void roleChanged(Role previous, Role now, long term, String reason, long tookMillis) {
+                events.append("ROLE_CHANGED", new JsonObject().put("previous", previous.name()).put("new", now.name())
+                        .put("term", term).put("reason", reason).put("took_ms", tookMillis));
+                deliverRoleChange(previous, now, term, reason);
+            }
+
+            @Override
+            public void event(String type, JsonObject data) {
+                events.append(type, data);
+                deliver(type, data);
+            }
+        });
         if (store != null) {
             replication = new Replication(config, store, group);
             group.setReplicationInfo(replication::info);
             store.setWriteGate(group::mayWrite);
-            group.addListener(new GroupMember.Listener() {
-                @Override
-                public void becomingPrimary(long term) {
-                    store.setWriteTerm(term);
-                }
-
-                @Override
-                public void roleChanged(Role previous, Role now, long term, String reason, long tookMillis) {
-                    deliverRoleChange(previous, now, term, reason);
-                }
-            });
             deliverRoleChange(null, group.role(), group.term(), "workflow loaded"); // SPEC 6, hook delivery 1
         }
 
         vertx = Vertx.vertx();
         HttpApi.Health health = new HttpApi.Health(() -> ready, () -> ready && group.mayAcknowledge(),
                 () -> ready && replication != null && replication.caughtUp(), this::healthSummary);
-        Router router = HttpApi.router(vertx, config, health, group, workflows, durability(), token);
+        Router router = HttpApi.router(vertx, config, health, group, workflows, durability(), token, events);
         var bind = config.http().bind();
         http = vertx.createHttpServer(new HttpServerOptions().setCompressionSupported(true))
                 .requestHandler(router)
@@ -129,7 +140,8 @@ public final class TandemNode implements AutoCloseable, NodeView {
      */
     private Durability durability() {
         long wait = config.group().failureTimeout().toMillis() + 2000;
-        return lsn -> replication.awaitReplicated(lsn).thenCompose(v -> group.awaitWritable(wait)).handle((v, err) -> {
+        return lsn -> java.util.concurrent.CompletableFuture.allOf(store.durable(lsn), replication.awaitReplicated(lsn))
+                .thenCompose(v -> group.awaitWritable(wait)).handle((v, err) -> {
             if (err == null) return (Void) null;
             Throwable c = err instanceof java.util.concurrent.CompletionException && err.getCause() != null ? err.getCause() : err;
             throw new WriteRefusedException("the write (lsn " + lsn + ") was committed here but cannot be confirmed: "
@@ -138,19 +150,34 @@ public final class TandemNode implements AutoCloseable, NodeView {
     }
 
     private void deliverRoleChange(Role previous, Role now, long term, String reason) {
+        extensions.roleChanged(previous == null ? null : previous.name(), now.name(), term, reason);
+        deliver("NODE_ROLE_CHANGED", new JsonObject().put("previous", previous == null ? null : previous.name()).put("new", now.name())
+                .put("term", term).put("reason", reason));
+    }
+
+    /** Queues the event for every workflow's subscribers; each hook run is recorded in the event log. */
+    private void deliver(String eventId, JsonObject data) {
+        extensions.event(eventId, data);
         if (workflows == null) return;
-        String data = new JsonObject().put("previous", previous == null ? null : previous.name()).put("new", now.name())
-                .put("term", term).put("reason", reason).encode();
+        String json = data.encode();
+        long term = group.term();
         for (Workflow wf : workflows.all()) {
-            wf.deliver("NODE_ROLE_CHANGED", data, config.workflows().hookTimeout()).thenAccept(run -> {
-                if (run.outcome().equals("ok")) {
-                    log.debug("hook {} {} -> {}: ok in {} ms", run.workflow(), previous, now, run.durationMillis());
-                } else if (!run.outcome().equals("skipped")) {
-                    log.warn("hook {} NODE_ROLE_CHANGED {} -> {}: {} after {} ms: {}", run.workflow(), previous, now,
-                            run.outcome(), run.durationMillis(), run.error());
+            wf.deliver(eventId, json, config.workflows().hookTimeout()).thenAccept(runs -> {
+                for (Workflow.HookRun run : runs) {
+                    events.append("HOOK_RUN", new JsonObject().put("workflow", run.workflow()).put("hook", run.hook()).put("event", eventId)
+                            .put("term", term).put("start", run.startedAtMillis()).put("duration_ms", run.durationMillis())
+                            .put("outcome", run.outcome()).put("output", run.output()).put("error", run.error()));
+                    if (!run.outcome().equals("ok")) {
+                        log.warn("hook {} ({}) on {}: {} after {} ms: {}", run.hook(), run.workflow(), eventId, run.outcome(),
+                                run.durationMillis(), run.error());
+                    }
                 }
             });
         }
+    }
+
+    public EventLog events() {
+        return events;
     }
 
     public int httpPort() {
@@ -206,6 +233,7 @@ public final class TandemNode implements AutoCloseable, NodeView {
         }
         if (vertx != null) vertx.close();
         if (workflows != null) workflows.close();
+        extensions.close();
         if (store != null) store.close();
     }
 }

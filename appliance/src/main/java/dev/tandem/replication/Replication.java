@@ -361,6 +361,7 @@ public final class Replication implements AutoCloseable {
         }
         long first = batch.get(0).lsn();
         long last = replica.apply(batch);
+        store.syncIfConfigured(); // replication.fsync: on disk here before the primary may acknowledge
         if (last < first - 1) {
             hello(from); // a gap: ask again from where we are
             return;

@@ -53,6 +53,8 @@ public final class Store implements AutoCloseable {
     /** Where the change log starts: changes up to baseLsn (written in baseTerm) came by snapshot or were truncated. */
     private volatile long baseLsn, baseTerm;
     private final Replica replica;
+    /** Set with replication.fsync: commits are fsynced before they are acknowledged. */
+    private volatile Flusher flusher;
 
     private Store(HikariDataSource pool, Path file, Path marker) {
         this.pool = pool;
@@ -283,6 +285,32 @@ public final class Store implements AutoCloseable {
         return lastLsn;
     }
 
+    /** replication.fsync: from now on {@link #durable} waits for an fsync of the database file. */
+    public void enableFsync() {
+        try {
+            flusher = new Flusher(file, () -> lastLsn);
+        } catch (IOException e) {
+            throw new StoreException("cannot open " + file + " for fsync: " + e.getMessage(), e);
+        }
+    }
+
+    /** Completes when the commit of {@code lsn} is on disk as configured: at once without fsync, else after an fsync (group commit). */
+    public java.util.concurrent.CompletableFuture<Void> durable(long lsn) {
+        Flusher f = flusher;
+        return f == null ? java.util.concurrent.CompletableFuture.completedFuture(null) : f.flush(lsn);
+    }
+
+    /** fsync now when configured (the secondary calls this before acknowledging applied changes). */
+    public void syncIfConfigured() {
+        Flusher f = flusher;
+        if (f == null) return;
+        try {
+            f.flushNow();
+        } catch (IOException e) {
+            throw new StoreException("fsync of " + file + " failed: " + e.getMessage(), e);
+        }
+    }
+
     /** Replication's access: apply batches, snapshots, divergence, log retention. */
     public Replica replica() {
         return replica;
@@ -480,6 +508,13 @@ public final class Store implements AutoCloseable {
 
     @Override
     public void close() {
+        if (flusher != null) {
+            try {
+                flusher.close();
+            } catch (IOException ignored) {
+                // closing anyway
+            }
+        }
         try (Connection c = pool.getConnection(); Statement st = c.createStatement()) {
             st.execute("SHUTDOWN");
         } catch (SQLException e) {

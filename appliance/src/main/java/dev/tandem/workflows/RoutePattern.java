@@ -10,10 +10,11 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /** A workflow route such as {@code POST /pools/{pool}/allocations}: {param} matches one path segment. */
-public record RoutePattern(int index, String method, String pattern, Pattern regex, List<String> params) {
+public record RoutePattern(int index, String method, String pattern, Pattern regex, List<String> params, String policy) {
     private static final Pattern PARAM = Pattern.compile("\\{([A-Za-z_][A-Za-z0-9_]*)\\}");
 
-    public static RoutePattern compile(int index, String method, String pattern) {
+    /** Where the route runs on a node that is not primary: "local", "primary" (forwarded) or "reject". */
+    public static RoutePattern compile(int index, String method, String pattern, String policy) {
         StringBuilder re = new StringBuilder("^");
         List<String> names = new ArrayList<>();
         Matcher m = PARAM.matcher(pattern);
@@ -30,7 +31,7 @@ public record RoutePattern(int index, String method, String pattern, Pattern reg
             re.append("\\E");
         }
         re.append(pattern.length() > 1 ? "/?$" : "$");
-        return new RoutePattern(index, method, pattern, Pattern.compile(re.toString()), List.copyOf(names));
+        return new RoutePattern(index, method, pattern, Pattern.compile(re.toString()), List.copyOf(names), policy);
     }
 
     /** The path parameters when {@code path} matches, else null. */

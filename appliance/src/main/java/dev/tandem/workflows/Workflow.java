@@ -9,7 +9,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import org.graalvm.polyglot.Context;
 import org.graalvm.polyglot.PolyglotException;
@@ -17,16 +16,15 @@ import org.graalvm.polyglot.Value;
 
 /**
  * One loaded workflow: its own GraalPy context (module globals behave as in one Python process),
- * its routes, and one thread that runs its requests in arrival order. Python never runs on the
- * HTTP event loop.
+ * its routes, and one thread ({@link WorkflowThread}) that runs its requests in arrival order and its
+ * hooks before them. Python never runs on the HTTP event loop nor on the group thread.
  */
 public final class Workflow implements AutoCloseable {
     private final String name;
     private final Path dir;
     private final Context context;
     private final PythonHost host;
-    private final ExecutorService requests;
-    private final ExecutorService hooks;
+    private final WorkflowThread thread;
     private final List<RoutePattern> routes;
     private final String loadError;
     private final Value dispatch;
@@ -40,16 +38,7 @@ public final class Workflow implements AutoCloseable {
         this.routes = routes;
         this.loadError = loadError;
         this.dispatch = dispatch;
-        this.requests = Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, "workflow-" + name);
-            t.setDaemon(true);
-            return t;
-        });
-        this.hooks = Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, "hooks-" + name);
-            t.setDaemon(true);
-            return t;
-        });
+        this.thread = new WorkflowThread(name);
     }
 
     /** Loads {@code dir/workflow.py} into {@code context}; a workflow whose code fails keeps its error, not the node's life. */
@@ -70,7 +59,7 @@ public final class Workflow implements AutoCloseable {
         List<RoutePattern> routes = new ArrayList<>();
         for (int i = 0; i < spec.size(); i++) {
             JsonArray r = spec.getJsonArray(i);
-            routes.add(RoutePattern.compile(i, r.getString(0), r.getString(1)));
+            routes.add(RoutePattern.compile(i, r.getString(0), r.getString(1), r.getString(2)));
         }
         return new Workflow(name, dir, context, host, List.copyOf(routes), null, tandem.getMember("_dispatch"));
     }
@@ -108,7 +97,7 @@ public final class Workflow implements AutoCloseable {
 
     /** Runs a route on this workflow's thread. */
     public CompletableFuture<WorkflowResponse> call(RoutePattern route, Map<String, String> params, WorkflowRequest req) {
-        return CompletableFuture.supplyAsync(() -> invoke(route, params, req), requests);
+        return thread.request(() -> invoke(route, params, req));
     }
 
     private WorkflowResponse invoke(RoutePattern route, Map<String, String> params, WorkflowRequest req) {
@@ -145,38 +134,60 @@ public final class Workflow implements AutoCloseable {
         return new JsonObject(new LinkedHashMap<String, Object>(m)).encode();
     }
 
-    /** The outcome of one hook delivery: "ok", "error" or "timeout", with what went wrong. */
-    public record HookRun(String workflow, String eventId, String outcome, long startedAtMillis, long durationMillis, String error) {}
+    /** One hook run: which subscriber, its outcome ("ok", "error", "timeout"), how long, what it printed and raised. */
+    public record HookRun(String workflow, String hook, String eventId, String outcome, long startedAtMillis, long durationMillis,
+                          String output, String error) {}
 
     /**
      * Queues one event for this workflow's subscribers. Events run one at a time, in the order queued,
-     * on the workflow's hook thread (never the HTTP event loop, never the group thread); a delivery that
-     * outlives {@code timeout} is interrupted, and the workflow keeps working afterwards.
+     * on the workflow's hook thread (never the HTTP event loop, never the group thread); each subscriber
+     * runs on its own, and one that outlives {@code timeout} is interrupted: the others still get the
+     * event and the workflow keeps working afterwards.
      */
-    public CompletableFuture<HookRun> deliver(String eventId, String dataJson, Duration timeout) {
-        return CompletableFuture.supplyAsync(() -> {
-            long start = System.currentTimeMillis();
-            long t0 = System.nanoTime();
-            if (!loaded()) return new HookRun(name, eventId, "skipped", start, 0, "workflow not loaded");
-            var watchdog = WATCHDOG.schedule(() -> {
+    public CompletableFuture<List<HookRun>> deliver(String eventId, String dataJson, Duration timeout) {
+        return thread.hook(() -> {
+            List<HookRun> runs = new ArrayList<>();
+            if (!loaded()) return runs;
+            Value ha = context.eval("python", "import tandem.ha\ntandem.ha");
+            Value deliverOne = ha.getMember("_deliver_one");
+            JsonArray names = new JsonArray(ha.getMember("_subscriber_names").execute(eventId).asString());
+            for (int i = 0; i < names.size(); i++) {
+                long start = System.currentTimeMillis();
+                long t0 = System.nanoTime();
+                int index = i;
+                var watchdog = WATCHDOG.schedule(() -> {
+                    try {
+                        context.interrupt(Duration.ofSeconds(5));
+                    } catch (Exception e) {
+                        // interrupt gives up after 5 s; the run is reported as timed out either way
+                    }
+                }, timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+                OutputCapture.begin();
+                String hook = names.getString(index), outcome, error = null;
                 try {
-                    context.interrupt(Duration.ofSeconds(5));
-                } catch (Exception e) {
-                    // interrupt gives up after 5 s; the run is reported as timed out either way
+                    Value r = deliverOne.execute(eventId, index, dataJson);
+                    Value tb = r.getArrayElement(1);
+                    outcome = tb.isNull() ? "ok" : "error";
+                    if (!tb.isNull()) error = tb.asString();
+                } catch (PolyglotException e) {
+                    boolean stopped = e.isInterrupted() || e.isCancelled();
+                    outcome = stopped ? "timeout" : "error";
+                    error = stopped ? "stopped after workflows.hook_timeout (" + timeout.toMillis() + " ms)" : String.valueOf(e.getMessage());
+                    if (stopped) {
+                        try {
+                            watchdog.get(6, java.util.concurrent.TimeUnit.SECONDS); // the interrupt is over before the next hook runs
+                        } catch (Exception ignored) {
+                            // it gave up or was cancelled: either way it is over
+                        }
+                    }
+                } finally {
+                    watchdog.cancel(false);
                 }
-            }, timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
-            try {
-                context.eval("python", "import tandem.ha\ntandem.ha._deliver").execute(eventId, dataJson);
-                return new HookRun(name, eventId, "ok", start, (System.nanoTime() - t0) / 1_000_000, null);
-            } catch (PolyglotException e) {
-                long ms = (System.nanoTime() - t0) / 1_000_000;
-                return e.isInterrupted() || e.isCancelled()
-                        ? new HookRun(name, eventId, "timeout", start, ms, "stopped after workflows.hook_timeout (" + timeout.toMillis() + " ms)")
-                        : new HookRun(name, eventId, "error", start, ms, String.valueOf(e.getMessage()));
-            } finally {
-                watchdog.cancel(false);
+                String output = OutputCapture.end();
+                runs.add(new HookRun(name, hook, eventId, outcome, start, (System.nanoTime() - t0) / 1_000_000, output, error));
             }
-        }, hooks);
+            return runs;
+        });
     }
 
     private static final java.util.concurrent.ScheduledExecutorService WATCHDOG = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -191,8 +202,7 @@ public final class Workflow implements AutoCloseable {
 
     @Override
     public void close() {
-        requests.shutdownNow();
-        hooks.shutdownNow();
+        thread.shutdown();
         try {
             context.close(true);
         } catch (RuntimeException ignored) {

@@ -104,10 +104,13 @@ public final class WorkflowEngine implements AutoCloseable {
         Context context = Context.newBuilder("python")
                 .engine(engine)
                 .allowHostAccess(HOST_ACCESS)
+                .allowCreateThread(true) // Python threads (e.g. a job started by a role hook); no processes, no host classes
                 .allowIO(IOAccess.newBuilder().fileSystem(new ReadOnlyRootsFileSystem(List.of(libDir, folder, resourceCache()))).build())
                 .option("python.PythonPath", libDir.toAbsolutePath() + ":" + folder.toAbsolutePath())
                 .option("python.ForceImportSite", "false")
                 .option("python.DontWriteBytecodeFlag", "true")
+                .out(new OutputCapture(System.out))
+                .err(new OutputCapture(System.err))
                 .build();
         Workflow wf = Workflow.load(name, folder, context, host);
         Workflow old = workflows.put(name, wf);

@@ -21,19 +21,22 @@ final class LocalGroup implements AutoCloseable {
 
     /** @param specs "node-a:data", "witness:witness", ... */
     static LocalGroup start(Path root, String quorum, String... specs) throws Exception {
+        return start(root, Files.createDirectories(root.resolve("no-workflows")), quorum, specs);
+    }
+
+    static LocalGroup start(Path root, Path workflows, String quorum, String... specs) throws Exception {
         LocalGroup g = new LocalGroup();
         List<Integer> ports = new ArrayList<>();
         for (int i = 0; i < specs.length; i++) ports.add(TestNode.freePort());
         String members = ports.stream().map(p -> "127.0.0.1:" + p).toList().toString().replace(" ", "");
         Path secret = TestNode.secret(root);
-        Path noWorkflows = Files.createDirectories(root.resolve("no-workflows"));
         List<Thread> starters = new ArrayList<>();
         List<Exception> failures = new ArrayList<>();
         for (int i = 0; i < specs.length; i++) {
             String[] s = specs[i].split(":");
             var config = ConfigLoader.load(null, List.of("node.name=" + s[0], "node.kind=" + s[1], "node.data_dir=" + root.resolve(s[0]),
                     "group.bind=127.0.0.1:" + ports.get(i), "group.members=" + members, "group.secret_file=" + secret,
-                    "group.quorum=" + quorum, "http.bind=127.0.0.1:0", "workflows.dir=" + noWorkflows));
+                    "group.quorum=" + quorum, "http.bind=127.0.0.1:0", "workflows.dir=" + workflows));
             TandemNode node = new TandemNode(config, true);
             g.nodes.put(s[0], node);
             Thread t = new Thread(() -> {
@@ -94,6 +97,17 @@ final class LocalGroup implements AutoCloseable {
                 throw new AssertionError(e);
             }
         }
+    }
+
+    /** Waits for one data node to be primary and the other its secondary; returns the primary's name. */
+    String awaitPrimaryAndSecondary(Duration deadline) {
+        await("one primary and one secondary: " + primaries(), deadline, () ->
+                (role("node-a") == Role.PRIMARY && role("node-b") == Role.SECONDARY) || (role("node-b") == Role.PRIMARY && role("node-a") == Role.SECONDARY));
+        return role("node-a") == Role.PRIMARY ? "node-a" : "node-b";
+    }
+
+    static String other(String name) {
+        return name.equals("node-a") ? "node-b" : "node-a";
     }
 
     String primaries() {

@@ -19,21 +19,21 @@ class PartitionTest {
     @Test
     void pairWithWitness_theMinoritySideStepsDownAndTheMajorityElects() throws Exception {
         try (LocalGroup g = LocalGroup.start(root, "majority", "node-a:data", "node-b:data", "witness:witness")) {
-            await("one primary, one secondary", SOON, () -> g.role("node-a") == Role.PRIMARY && g.role("node-b") == Role.SECONDARY);
-            assertThat(g.group("node-a").lastDecision() + g.group("witness").lastDecision()).isNotEmpty();
-            long term = g.group("node-a").term();
+            String a = g.awaitPrimaryAndSecondary(SOON), b = LocalGroup.other(a);
+            assertThat(g.group(a).lastDecision() + g.group("witness").lastDecision()).isNotEmpty();
+            long term = g.group(a).term();
 
-            g.isolate("node-a");
-            await("node-a steps down, node-b is elected: " + g.primaries(), SOON,
-                    () -> g.role("node-a") == Role.NOT_IN_GROUP && g.role("node-b") == Role.PRIMARY);
-            assertThat(g.group("node-a").mayAcknowledge()).isFalse();
-            assertThat(g.group("node-b").term()).isGreaterThan(term);
-            await("node-b holds its lease", SOON, () -> g.group("node-b").mayAcknowledge());
+            g.isolate(a);
+            await(a + " steps down, " + b + " is elected: " + g.primaries(), SOON,
+                    () -> g.role(a) == Role.NOT_IN_GROUP && g.role(b) == Role.PRIMARY);
+            assertThat(g.group(a).mayAcknowledge()).isFalse();
+            assertThat(g.group(b).term()).isGreaterThan(term);
+            await(b + " holds its lease", SOON, () -> g.group(b).mayAcknowledge());
 
             g.heal();
-            await("node-a rejoins as secondary: " + g.primaries(), Duration.ofSeconds(30),
-                    () -> g.role("node-a") == Role.SECONDARY && g.role("node-b") == Role.PRIMARY);
-            assertThat(g.group("node-a").term()).isEqualTo(g.group("node-b").term());
+            await(a + " rejoins as secondary: " + g.primaries(), Duration.ofSeconds(30),
+                    () -> g.role(a) == Role.SECONDARY && g.role(b) == Role.PRIMARY);
+            assertThat(g.group(a).term()).isEqualTo(g.group(b).term());
         }
     }
 
@@ -64,33 +64,33 @@ class PartitionTest {
     @Test
     void maintenancePausesFailoverAndIsSharedByTheGroup() throws Exception {
         try (LocalGroup g = LocalGroup.start(root, "majority", "node-a:data", "node-b:data", "witness:witness")) {
-            await("one primary", SOON, () -> g.role("node-a") == Role.PRIMARY && g.role("node-b") == Role.SECONDARY);
-            g.group("node-b").setMaintenance(true).get();
+            String a = g.awaitPrimaryAndSecondary(SOON), b = LocalGroup.other(a);
+            g.group(b).setMaintenance(true).get();
             await("maintenance reaches every node", SOON, () -> g.nodes.values().stream().allMatch(n -> n.group().maintenance()));
 
-            g.isolate("node-a");
-            await("node-a steps down", SOON, () -> g.role("node-a") == Role.NOT_IN_GROUP);
+            g.isolate(a);
+            await(a + " steps down", SOON, () -> g.role(a) == Role.NOT_IN_GROUP);
             await("the majority side decides not to elect", SOON,
-                    () -> g.group("node-b").lastDecision().contains("maintenance") || g.group("witness").lastDecision().contains("maintenance"));
-            assertThat(g.role("node-b")).isNotEqualTo(Role.PRIMARY);
+                    () -> g.group(b).lastDecision().contains("maintenance") || g.group("witness").lastDecision().contains("maintenance"));
+            assertThat(g.role(b)).isNotEqualTo(Role.PRIMARY);
 
             g.group("witness").setMaintenance(false).get();
-            await("failover resumes: node-b elected", SOON, () -> g.role("node-b") == Role.PRIMARY);
+            await("failover resumes: " + b + " elected", SOON, () -> g.role(b) == Role.PRIMARY);
         }
     }
 
     @Test
     void plannedSwitchoverBothWays() throws Exception {
         try (LocalGroup g = LocalGroup.start(root, "majority", "node-a:data", "node-b:data", "witness:witness")) {
-            await("one primary", SOON, () -> g.role("node-a") == Role.PRIMARY && g.role("node-b") == Role.SECONDARY);
-            var r = g.group("witness").switchover("node-b").get();
+            String a = g.awaitPrimaryAndSecondary(SOON), b = LocalGroup.other(a);
+            var r = g.group("witness").switchover(b).get();
             assertThat(r.getBoolean("ok")).as(r.encode()).isTrue();
-            await("node-b primary", SOON, () -> g.role("node-b") == Role.PRIMARY && g.role("node-a") == Role.SECONDARY);
-            r = g.group("node-b").switchover(null).get();
+            await(b + " primary", SOON, () -> g.role(b) == Role.PRIMARY && g.role(a) == Role.SECONDARY);
+            r = g.group(b).switchover(null).get();
             assertThat(r.getBoolean("ok")).as(r.encode()).isTrue();
-            assertThat(r.getString("primary")).isEqualTo("node-a");
-            await("node-a primary again", SOON, () -> g.role("node-a") == Role.PRIMARY && g.role("node-b") == Role.SECONDARY);
-            var refused = g.group("node-a").switchover("witness").get();
+            assertThat(r.getString("primary")).isEqualTo(a);
+            await(a + " primary again", SOON, () -> g.role(a) == Role.PRIMARY && g.role(b) == Role.SECONDARY);
+            var refused = g.group(a).switchover("witness").get();
             assertThat(refused.getBoolean("ok")).isFalse();
             assertThat(refused.getString("message")).contains("not a data node");
         }

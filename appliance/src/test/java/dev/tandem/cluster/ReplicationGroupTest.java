@@ -40,13 +40,13 @@ class ReplicationGroupTest {
     @Test
     void syncWritesReachTheSecondary_aCutSecondaryDegradesThenCatchesUpOnHeal() throws Exception {
         try (LocalGroup g = LocalGroup.start(root, "majority", "node-a:data", "node-b:data", "witness:witness")) {
-            await("node-a primary, node-b caught up", SOON, () -> g.role("node-a") == Role.PRIMARY
-                    && g.nodes.get("node-b").replication().caughtUp());
-            TandemNode a = g.nodes.get("node-a"), b = g.nodes.get("node-b");
+            String pa = g.awaitPrimaryAndSecondary(SOON);
+            TandemNode a = g.nodes.get(pa), b = g.nodes.get(LocalGroup.other(pa));
+            await("the secondary caught up", SOON, () -> b.replication().caughtUp());
             write(a, "before-", 200);
             assertThat(b.store().lastLsn()).as("sync: applied on the secondary before acknowledged").isEqualTo(a.store().lastLsn());
 
-            g.isolate("node-b");
+            g.isolate(LocalGroup.other(pa));
             write(a, "during-", 100); // the first waits sync_timeout, then replication degrades
             assertThat(a.replication().degraded()).isTrue();
             assertThat(b.store().lastLsn()).isLessThan(a.store().lastLsn());

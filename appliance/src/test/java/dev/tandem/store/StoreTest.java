@@ -112,6 +112,35 @@ class StoreTest {
     }
 
     @Test
+    void withFsyncEveryCommitIsFlushedBeforeItIsDurableAndFlushesAreShared() throws Exception {
+        try (Store s = Store.open(dir)) {
+            assertThat(s.durable(99).isDone()).as("without fsync: durable at once").isTrue();
+            s.enableFsync();
+            var pool = java.util.concurrent.Executors.newFixedThreadPool(8);
+            try {
+                List<java.util.concurrent.Future<Long>> lsns = new java.util.ArrayList<>();
+                for (int i = 0; i < 200; i++) {
+                    int n = i;
+                    lsns.add(pool.submit(() -> {
+                        long lsn;
+                        try (StoreTx tx = s.begin("wf")) {
+                            tx.put("c", "k" + n, "1");
+                            lsn = tx.commit();
+                        }
+                        s.durable(lsn).get(10, java.util.concurrent.TimeUnit.SECONDS);
+                        return lsn;
+                    }));
+                }
+                for (var f : lsns) assertThat(f.get()).isPositive();
+            } finally {
+                pool.shutdownNow();
+            }
+            s.syncIfConfigured();
+            assertThat(s.lastLsn()).isEqualTo(200);
+        }
+    }
+
+    @Test
     void aClosedWriteGateRefusesCommitsAndKeepsNothing() {
         try (Store s = Store.open(dir)) {
             s.setWriteGate(() -> false);

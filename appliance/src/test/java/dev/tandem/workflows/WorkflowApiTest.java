@@ -149,6 +149,18 @@ class WorkflowApiTest {
     }
 
     @Test
+    void roleChangesReachTheHooksOnceEachInOrderStartingWithTheRoleAtLoad() {
+        long end = System.nanoTime() + 10_000_000_000L;
+        JsonArray calls;
+        do {
+            calls = http.get("/workflows/api/role-calls").json().getJsonArray("calls");
+        } while (calls.size() < 2 && System.nanoTime() < end);
+        // loaded before the node joined its group (NOT_IN_GROUP), then elected primary of term 1
+        assertThat(calls).containsExactly(new JsonArray().addNull().add("NOT_IN_GROUP").add(0),
+                new JsonArray().add("NOT_IN_GROUP").add("PRIMARY").add(1));
+    }
+
+    @Test
     void workflowsCannotReadTheHost() {
         assertThat(http.get("/workflows/api/host-file").json().getString("denied")).isEqualTo("PermissionError");
     }

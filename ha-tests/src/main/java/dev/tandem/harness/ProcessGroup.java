@@ -20,13 +20,16 @@ public final class ProcessGroup implements AutoCloseable {
     public final Map<String, NodeProcess> nodes = new LinkedHashMap<>();
 
     public static ProcessGroup start(Path root, String... extraYaml) throws Exception {
+        return start(root, NodeProcess.home().resolve("sample-workflows"), extraYaml);
+    }
+
+    public static ProcessGroup start(Path root, Path samples, String... extraYaml) throws Exception {
         ProcessGroup g = new ProcessGroup();
         String[] names = {"node-a", "node-b", "witness"};
         List<Integer> groupPorts = new ArrayList<>();
         for (int i = 0; i < 3; i++) groupPorts.add(NodeProcess.freePort());
         String members = groupPorts.stream().map(p -> "\"127.0.0.1:" + p + "\"").toList().toString();
         Path secret = NodeProcess.secret(root);
-        Path samples = NodeProcess.home().resolve("sample-workflows");
         for (int i = 0; i < 3; i++) {
             String name = names[i];
             int http = NodeProcess.freePort();

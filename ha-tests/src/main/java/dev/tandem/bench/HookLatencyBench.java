@@ -1,0 +1,57 @@
+package dev.tandem.bench;
+
+import dev.tandem.harness.NodeProcess;
+import dev.tandem.harness.ProcessGroup;
+import io.vertx.core.json.JsonObject;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Benchmark: role change to hook start. Planned switchovers back and forth on real processes; each
+ * node's event log has the time of every role change (ROLE_CHANGED) and the start of every hook run
+ * (HOOK_RUN, here the scheduler sample's role hook); prints p50/p99 of the difference.
+ *
+ * <pre>bin/tandem-bench hooks [--switchovers 100]</pre>
+ */
+public final class HookLatencyBench {
+    public static void main(String[] args) throws Exception {
+        int switchovers = 100;
+        if (args.length == 2 && args[0].equals("--switchovers")) switchovers = Integer.parseInt(args[1]);
+        try (ProcessGroup g = ProcessGroup.start(Files.createTempDirectory("tandem-hooks-"))) {
+            for (int i = 0; i < switchovers; i++) {
+                NodeProcess p = g.awaitPrimary(Duration.ofSeconds(30));
+                NodeProcess s = g.other(p);
+                ProcessGroup.await("secondary in sync", Duration.ofSeconds(30), () -> s.status("/health/secondary", Duration.ofMillis(500)) == 200);
+                var r = ProcessGroup.post(p, "/api/v1/switchover", "{\"to\": \"" + s.name + "\"}", Duration.ofSeconds(30));
+                if (r.statusCode() != 200) throw new IllegalStateException("switchover failed: " + r.body());
+            }
+            NodeProcess.pause(2000); // let the last hooks run before reading the logs
+            List<Long> latencies = new ArrayList<>();
+            for (String name : List.of("node-a", "node-b")) {
+                List<JsonObject> events = new ArrayList<>();
+                long after = 0;
+                while (true) {
+                    JsonObject page = ProcessGroup.getJson(g.node(name), "/api/v1/events?after=" + after + "&limit=1000");
+                    if (page.getJsonArray("events").isEmpty()) break;
+                    page.getJsonArray("events").forEach(o -> events.add((JsonObject) o));
+                    after = page.getLong("last_id");
+                }
+                Long changedAt = null;
+                for (JsonObject e : events) {
+                    if (e.getString("type").equals("ROLE_CHANGED")) {
+                        changedAt = e.getLong("time");
+                    } else if (e.getString("type").equals("HOOK_RUN") && changedAt != null
+                            && e.getJsonObject("data").getString("event").equals("NODE_ROLE_CHANGED")) {
+                        latencies.add(e.getJsonObject("data").getLong("start") - changedAt);
+                        changedAt = null;
+                    }
+                }
+            }
+            long[] ms = latencies.stream().mapToLong(Long::longValue).sorted().toArray();
+            System.out.printf("role change -> hook start over %d role changes (%d switchovers, real processes): min %d  p50 %d  p99 %d  max %d ms%n",
+                    ms.length, switchovers, ms[0], FailoverBench.pct(ms, 50), FailoverBench.pct(ms, 99), ms[ms.length - 1]);
+        }
+    }
+}
