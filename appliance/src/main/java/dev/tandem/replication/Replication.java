@@ -58,6 +58,8 @@ public final class Replication implements AutoCloseable {
 
     // secondary side (worker thread)
     private volatile boolean caughtUp;
+    /** The primary's term in which this secondary was last confirmed caught up: a newer term voids it. */
+    private volatile long caughtUpTerm = -1;
     private String followingPrimary;
     private long followingTerm;
     private List<Snapshot.Doc> snapshotDocs;
@@ -119,7 +121,12 @@ public final class Replication implements AutoCloseable {
 
     /** A secondary that applies the primary's changes and has caught up with it. */
     public boolean caughtUp() {
-        return caughtUp && group.role() == Role.SECONDARY;
+        return caughtUp && group.role() == Role.SECONDARY && caughtUpTerm == group.term();
+    }
+
+    private void setCaughtUp(boolean value, long primaryTerm) {
+        caughtUp = value;
+        caughtUpTerm = value ? primaryTerm : -1;
     }
 
     public boolean degraded() {
@@ -157,6 +164,10 @@ public final class Replication implements AutoCloseable {
     // ------------------------------------------------------------------ worker thread
 
     private void tick() {
+        if (group.role() != Role.SECONDARY) {
+            setCaughtUp(false, -1);
+            followingPrimary = null;
+        }
         if (group.role() == Role.PRIMARY) {
             checkSyncTimeout();
             ship();
@@ -173,12 +184,12 @@ public final class Replication implements AutoCloseable {
             String p = group.primary();
             if (group.role() != Role.SECONDARY || p == null) {
                 followingPrimary = null;
-                caughtUp = false;
+                setCaughtUp(false, -1);
             } else if (!p.equals(followingPrimary) || followingTerm != group.term() || now() - lastFromPrimary > 1000) {
                 // a new primary, or a stream that stalled: say where we are
                 followingPrimary = p;
                 followingTerm = group.term();
-                caughtUp = false;
+                setCaughtUp(false, -1);
                 lastFromPrimary = now();
                 hello(p);
             }
@@ -349,7 +360,7 @@ public final class Replication implements AutoCloseable {
         JsonArray arr = m.getJsonArray("changes");
         if (arr.isEmpty()) {
             // batches arrive in order, so everything sent before this one has been applied
-            caughtUp = store.lastLsn() >= m.getLong("primaryLsn");
+            setCaughtUp(store.lastLsn() >= m.getLong("primaryLsn"), m.getLong("term"));
             if (!caughtUp) hello(from);
             else group.sendTo(from, new JsonObject().put("type", "repl.ack").put("from", me).put("lsn", store.lastLsn()));
             return;
@@ -368,7 +379,7 @@ public final class Replication implements AutoCloseable {
         }
         Change newest = batch.get(batch.size() - 1);
         lagMillis = Math.max(0, System.currentTimeMillis() - newest.timestamp());
-        caughtUp = last >= m.getLong("primaryLsn");
+        setCaughtUp(last >= m.getLong("primaryLsn"), m.getLong("term"));
         group.sendTo(from, new JsonObject().put("type", "repl.ack").put("from", me).put("lsn", last));
     }
 

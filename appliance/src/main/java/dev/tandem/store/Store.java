@@ -348,19 +348,14 @@ public final class Store implements AutoCloseable {
     /** Runs {@code work} holding the commit lock (no local commit interleaves); rolls back whatever it did not commit. */
     <T> T withCommitLock(SqlWork<T> work) {
         commitLock.lock();
-        try (Connection c = pool.getConnection()) {
-            try {
-                return work.run(c);
-            } finally {
-                c.rollback();
-            }
-        } catch (SQLException e) {
-            throw new StoreException("store: " + firstLine(String.valueOf(e.getMessage())), e);
+        try {
+            return read(work);
         } finally {
             commitLock.unlock();
         }
     }
 
+    /** Runs {@code work} on a pooled connection; rolls back whatever it did not commit. */
     <T> T read(SqlWork<T> work) {
         try (Connection c = pool.getConnection()) {
             try {
@@ -369,7 +364,7 @@ public final class Store implements AutoCloseable {
                 c.rollback();
             }
         } catch (SQLException e) {
-            throw new StoreException("store read: " + firstLine(String.valueOf(e.getMessage())), e);
+            throw new StoreException("store: " + firstLine(String.valueOf(e.getMessage())), e);
         }
     }
 

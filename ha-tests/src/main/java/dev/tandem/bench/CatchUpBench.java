@@ -26,7 +26,7 @@ public final class CatchUpBench {
         try (ProcessGroup g = ProcessGroup.start(dir)) {
             NodeProcess p = g.awaitPrimary(Duration.ofSeconds(60));
             NodeProcess s = g.other(p);
-            ProcessGroup.await("secondary in sync", Duration.ofSeconds(60), () -> s.status("/health/secondary", Duration.ofMillis(500)) == 200);
+            ProcessGroup.awaitInSync(s, Duration.ofSeconds(60));
             IpamBench.post(p.url() + "/workflows/ipam/pools", "{\"name\": \"bench\", \"cidr\": \"10.0.0.0/8\"}");
             s.kill9();
             long start = lsn(p);

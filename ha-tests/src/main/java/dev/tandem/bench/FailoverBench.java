@@ -45,7 +45,7 @@ public final class FailoverBench {
                 for (int r = 0; r < runs; r++) {
                     NodeProcess p = g.awaitPrimary(Duration.ofSeconds(30));
                     NodeProcess s = g.other(p);
-                    ProcessGroup.await("secondary in sync", Duration.ofSeconds(120), () -> s.status("/health/secondary", Duration.ofMillis(500)) == 200);
+                    ProcessGroup.awaitInSync(s, Duration.ofSeconds(120));
                     long t0 = System.nanoTime();
                     if (fault.equals("kill")) p.kill9();
                     else p.stop();

@@ -23,9 +23,8 @@ public final class HookLatencyBench {
             for (int i = 0; i < switchovers; i++) {
                 NodeProcess p = g.awaitPrimary(Duration.ofSeconds(30));
                 NodeProcess s = g.other(p);
-                ProcessGroup.await("secondary in sync", Duration.ofSeconds(30), () -> s.status("/health/secondary", Duration.ofMillis(500)) == 200);
-                var r = ProcessGroup.post(p, "/api/v1/switchover", "{\"to\": \"" + s.name + "\"}", Duration.ofSeconds(30));
-                if (r.statusCode() != 200) throw new IllegalStateException("switchover failed: " + r.body());
+                ProcessGroup.awaitInSync(s, Duration.ofSeconds(30));
+                ProcessGroup.switchover(p, s.name);
             }
             NodeProcess.pause(2000); // let the last hooks run before reading the logs
             List<Long> latencies = new ArrayList<>();

@@ -82,8 +82,7 @@ public final class IpamBench {
         static Target pair(Path dir, String mode) throws Exception {
             ProcessGroup g = ProcessGroup.start(dir, "replication: {mode: " + mode + "}");
             NodeProcess p = g.awaitPrimary(Duration.ofSeconds(60));
-            ProcessGroup.await("secondary in sync", Duration.ofSeconds(60),
-                    () -> g.other(p).status("/health/secondary", Duration.ofMillis(500)) == 200);
+            ProcessGroup.awaitInSync(g.other(p), Duration.ofSeconds(60));
             return new Target(p, g);
         }
 

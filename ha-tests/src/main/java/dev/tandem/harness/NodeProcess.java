@@ -46,13 +46,7 @@ public final class NodeProcess implements AutoCloseable {
     }
 
     public static Path secret(Path dir) throws IOException {
-        Path f = dir.resolve("cluster.key");
-        if (!Files.exists(f)) {
-            Files.createDirectories(dir);
-            Files.createFile(f, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-            Files.writeString(f, "harness-secret-0123456789abcdef\n");
-        }
-        return f;
+        return dev.tandem.testing.TestNode.secret(dir);
     }
 
     public NodeProcess start() throws IOException {

@@ -64,6 +64,18 @@ public final class ProcessGroup implements AutoCloseable {
         throw new AssertionError("no primary within " + deadline + "\n" + logs());
     }
 
+    /** Waits until {@code secondary} answers /health/secondary 200: caught up with the primary. */
+    public static void awaitInSync(NodeProcess secondary, Duration deadline) {
+        await(secondary.name + " in sync", deadline, () -> secondary.status("/health/secondary", Duration.ofMillis(500)) == 200);
+    }
+
+    /** Planned switchover through {@code via} (to the best secondary when {@code to} is null); fails unless it answers 200. */
+    public static JsonObject switchover(NodeProcess via, String to) throws IOException, InterruptedException {
+        HttpResponse<String> r = post(via, "/api/v1/switchover", to == null ? "{}" : "{\"to\": \"" + to + "\"}", Duration.ofSeconds(30));
+        if (r.statusCode() != 200) throw new AssertionError("switchover via " + via.name + " to " + to + ": " + r.statusCode() + " " + r.body());
+        return new JsonObject(r.body());
+    }
+
     public NodeProcess other(NodeProcess n) {
         return nodes.get(n.name.equals("node-a") ? "node-b" : "node-a");
     }

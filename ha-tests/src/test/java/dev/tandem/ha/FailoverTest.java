@@ -49,7 +49,7 @@ class FailoverTest {
     void whenThePrimaryIsKilled_theSecondaryBecomesPrimary_andTheOldPrimaryRejoinsAsSecondary() throws Exception {
         NodeProcess primary = group.awaitPrimary(SOON);
         NodeProcess secondary = group.other(primary);
-        await("secondary in sync", SOON, () -> secondary.status("/health/secondary", Duration.ofMillis(500)) == 200);
+        ProcessGroup.awaitInSync(secondary, SOON);
         long term = ProcessGroup.getJson(primary, "/api/v1/node").getLong("term");
 
         primary.kill9();
@@ -101,7 +101,7 @@ class FailoverTest {
         assertThat(primaryAnswers).as("no /health/primary 200 in the old term after the new term began")
                 .noneMatch(a -> a[0] > newTermBegan && a[1] <= oldTerm);
         assertThat(ProcessGroup.getJson(primary, "/api/v1/node").getLong("term")).isEqualTo(newTerm);
-        await("and follows the new primary", SOON, () -> primary.status("/health/secondary", Duration.ofMillis(500)) == 200);
+        ProcessGroup.awaitInSync(primary, SOON); // and follows the new primary
     }
 
     @Test
@@ -109,16 +109,13 @@ class FailoverTest {
     void plannedSwitchoverBothWays() throws Exception {
         NodeProcess primary = group.awaitPrimary(SOON);
         NodeProcess secondary = group.other(primary);
-        await("secondary in sync", SOON, () -> secondary.status("/health/secondary", Duration.ofMillis(500)) == 200);
-        var r = ProcessGroup.post(primary, "/api/v1/switchover", "{\"to\": \"" + secondary.name + "\"}", Duration.ofSeconds(30));
-        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        ProcessGroup.awaitInSync(secondary, SOON);
+        ProcessGroup.switchover(primary, secondary.name);
         assertThat(group.awaitPrimary(SOON).name).isEqualTo(secondary.name);
-        await("old primary follows", SOON, () -> primary.status("/health/secondary", Duration.ofMillis(500)) == 200);
+        ProcessGroup.awaitInSync(primary, SOON); // the old primary follows
 
-        // and back, asked through the secondary this time (it relays to the primary)
-        r = ProcessGroup.post(primary, "/api/v1/switchover", "{}", Duration.ofSeconds(30));
-        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
-        assertThat(new JsonObject(r.body()).getString("primary")).isEqualTo(primary.name);
+        // and back, asked through the secondary this time (it relays to the primary), to the best secondary
+        assertThat(ProcessGroup.switchover(primary, null).getString("primary")).isEqualTo(primary.name);
         assertThat(group.awaitPrimary(SOON).name).isEqualTo(primary.name);
     }
 

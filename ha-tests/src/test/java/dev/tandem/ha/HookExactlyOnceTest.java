@@ -28,9 +28,8 @@ class HookExactlyOnceTest {
             for (int i = 0; i < 20; i++) {
                 NodeProcess p = g.awaitPrimary(SOON);
                 NodeProcess s = g.other(p);
-                await("secondary in sync", SOON, () -> s.status("/health/secondary", Duration.ofMillis(500)) == 200);
-                var r = ProcessGroup.post(p, "/api/v1/switchover", "{\"to\": \"" + s.name + "\"}", Duration.ofSeconds(30));
-                assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+                ProcessGroup.awaitInSync(s, SOON);
+                ProcessGroup.switchover(p, s.name);
             }
             for (String name : new String[] {"node-a", "node-b"}) {
                 NodeProcess n = g.node(name);

@@ -33,9 +33,8 @@ class SchedulerTest {
             for (int i = 0; i < 4; i++) {
                 NodeProcess primary = g.awaitPrimary(SOON);
                 NodeProcess other = g.other(primary);
-                await("secondary in sync", SOON, () -> other.status("/health/secondary", Duration.ofMillis(500)) == 200);
-                var r = ProcessGroup.post(primary, "/api/v1/switchover", "{\"to\": \"" + other.name + "\"}", Duration.ofSeconds(30));
-                assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+                ProcessGroup.awaitInSync(other, SOON);
+                ProcessGroup.switchover(primary, other.name);
                 long before = runs(other);
                 await("the job moved to " + other.name, SOON, () -> runs(other) >= before + 3);
                 assertThat(ProcessGroup.getJson(primary, "/workflows/scheduler/").getBoolean("running_here")).as("stopped on the old primary").isFalse();
