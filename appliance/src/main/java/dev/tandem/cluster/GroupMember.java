@@ -95,6 +95,9 @@ public final class GroupMember implements AutoCloseable {
     private long lastPrimaryAckAt = Long.MIN_VALUE;
     private String lastPrimaryAcked;
     private long primaryLostAt = Long.MIN_VALUE;
+    /** When the current view was installed: statuses older than that may describe a past (e.g. this node was frozen). */
+    private long viewSince;
+    private long lastTick = now();
     private Switchover switchover;
     private final Map<String, CompletableFuture<JsonObject>> pendingSwitchovers = new LinkedHashMap<>();
     private final List<Waiter> writableWaiters = new ArrayList<>();
@@ -343,6 +346,7 @@ public final class GroupMember implements AutoCloseable {
 
     private void tick() {
         long now = now();
+        lastTick = now;
         broadcast(statusMessage(now));
         if (role == Role.PRIMARY) renewLease(now);
         if (candidateTerm > 0 && now > candidateDeadline) {
@@ -364,6 +368,10 @@ public final class GroupMember implements AutoCloseable {
     private void onView(List<String> names) {
         List<String> before = view;
         view = names;
+        // statuses heard before this view stay valid only if members just left and this node did not stall
+        // (a frozen node's own picture of the group is old when it wakes)
+        boolean onlyLeft = before.containsAll(names);
+        if (!onlyLeft || now() - lastTick > 3 * hb) viewSince = now();
         for (String n : names) if (!before.contains(n) && !n.equals(me)) emit("PEER_JOINED", new JsonObject().put("peer", n));
         for (String n : before) {
             if (!names.contains(n)) {
@@ -504,9 +512,9 @@ public final class GroupMember implements AutoCloseable {
         for (String n : view) {
             if (n.equals(me)) continue;
             Peer p = peers.get(n);
-            if (p == null) {
-                // it may hold newer data than anyone we know of: decide only once every member has spoken
-                lastDecision = "waiting for the first status of " + n;
+            if (p == null || p.receivedAt() < viewSince) {
+                // it may hold newer data, or be primary: decide only once every member has spoken in this view
+                lastDecision = "waiting for a status of " + n + " in the current view";
                 return;
             }
             members.add(p.state());
@@ -549,6 +557,7 @@ public final class GroupMember implements AutoCloseable {
         grants.clear();
         grants.add(me);
         lastDecision = "candidate for term " + t + ": " + m.getString("reason", "nominated by " + m.getString("from"));
+        log.info("candidate for term {} (nominated by {}), asking for votes", t, m.getString("from"));
         MemberState s = self();
         broadcast(new JsonObject().put("type", "request_vote").put("term", t).put("candidate", me).put("priority", s.priority())
                 .put("lastTerm", s.lastTerm()).put("lsn", s.lsn()).put("sentAt", now()));
@@ -566,6 +575,7 @@ public final class GroupMember implements AutoCloseable {
         // lease: no vote for another primary until our last acknowledgement of the old one has run out
         long wait = cand.equals(lastPrimaryAcked) || lastPrimaryAckAt == Long.MIN_VALUE ? 0 : lastPrimaryAckAt + lease - now();
         if (v.granted() && wait > 0) {
+            log.info("vote for {} in term {} granted; sent in {} ms, when the lease of {} has run out", cand, t, wait, lastPrimaryAcked);
             loop.schedule(() -> send(cand, reply), wait, TimeUnit.MILLISECONDS);
         } else {
             send(cand, reply);
