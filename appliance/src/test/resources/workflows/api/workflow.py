@@ -103,3 +103,18 @@ def _on_role(event, **kwargs):
 @route("GET", "/role-calls")
 def role_calls(request):
     return {"calls": _role_calls}
+
+
+@route("POST", "/primary-only", policy="reject")
+def primary_only(request):
+    return {"served_by": ha.get_node_state()["name"]}
+
+
+@route("POST", "/where")
+def where_write(request):
+    return {"served_by": ha.get_node_state()["name"]}
+
+
+@route("GET", "/where")
+def where_read(request):
+    return {"served_by": ha.get_node_state()["name"]}

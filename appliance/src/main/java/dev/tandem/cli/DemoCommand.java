@@ -76,7 +76,7 @@ final class DemoCommand implements Callable<Integer> {
                     workflows: {dir: %s}
                     """.formatted(m.name(), m.kind(), m.name().equals("node-a") ? 150 : 100, nodeDir, m.group(), voters, secret,
                     m.http(), nodeDir.resolve("workflows")));
-            processes.add(start(config, nodeDir.resolve("node.log")));
+            processes.add(start(config, nodeDir.resolve("node.log"), m.kind().equals("witness")));
         }
         System.out.println("tandem demo: starting node-a, node-b and a witness; state and logs in " + dir);
         for (int i = 0; i < members.size(); i++) {
@@ -99,10 +99,11 @@ final class DemoCommand implements Callable<Integer> {
         return TandemCli.OK;
     }
 
-    private Process start(Path config, Path log) throws IOException {
+    private Process start(Path config, Path log, boolean witness) throws IOException {
         String java = ProcessHandle.current().info().command().orElse("java");
-        List<String> cmd = new ArrayList<>(List.of(java, "-Xmx512m", "-Xss8m",
-                "-Dpolyglot.engine.WarnInterpreterOnly=false", "-Dpolyglotimpl.AttachLibraryFailureAction=ignore",
+        List<String> cmd = new ArrayList<>(List.of(java));
+        cmd.addAll(witness ? dev.tandem.node.JvmOptions.WITNESS : dev.tandem.node.JvmOptions.DATA);
+        cmd.addAll(List.of("-Dpolyglot.engine.WarnInterpreterOnly=false", "-Dpolyglotimpl.AttachLibraryFailureAction=ignore",
                 "-Dpolyglot.engine.userResourceCache=" + dir.resolve("cache")));
         String home = System.getProperty("tandem.home");
         if (home != null) cmd.add("-Dtandem.home=" + home);

@@ -512,9 +512,10 @@ public final class GroupMember implements AutoCloseable {
         for (String n : view) {
             if (n.equals(me)) continue;
             Peer p = peers.get(n);
-            if (p == null || p.receivedAt() < viewSince) {
-                // it may hold newer data, or be primary: decide only once every member has spoken in this view
-                lastDecision = "waiting for a status of " + n + " in the current view";
+            if (p == null || p.receivedAt() < viewSince || p.state().term() < terms.get()) {
+                // it may hold newer data, or be primary: decide only on what every member says now. A status of an
+                // older term is stale: it may have sat in a socket buffer while this node was frozen.
+                lastDecision = "waiting for a current status of " + n;
                 return;
             }
             members.add(p.state());

@@ -37,14 +37,15 @@ public final class HookLatencyBench {
                     page.getJsonArray("events").forEach(o -> events.add((JsonObject) o));
                     after = page.getLong("last_id");
                 }
-                Long changedAt = null;
+                // a hook run is logged when it ends, so pair it with its role change by term, not by position
+                java.util.Map<Long, Long> changedAt = new java.util.HashMap<>();
                 for (JsonObject e : events) {
+                    JsonObject d = e.getJsonObject("data");
                     if (e.getString("type").equals("ROLE_CHANGED")) {
-                        changedAt = e.getLong("time");
-                    } else if (e.getString("type").equals("HOOK_RUN") && changedAt != null
-                            && e.getJsonObject("data").getString("event").equals("NODE_ROLE_CHANGED")) {
-                        latencies.add(e.getJsonObject("data").getLong("start") - changedAt);
-                        changedAt = null;
+                        changedAt.put(d.getLong("term"), e.getLong("time"));
+                    } else if (e.getString("type").equals("HOOK_RUN") && d.getString("event").equals("NODE_ROLE_CHANGED")
+                            && changedAt.containsKey(d.getLong("term"))) {
+                        latencies.add(d.getLong("start") - changedAt.remove(d.getLong("term")));
                     }
                 }
             }

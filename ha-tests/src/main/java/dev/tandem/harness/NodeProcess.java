@@ -54,7 +54,10 @@ public final class NodeProcess implements AutoCloseable {
         Path jar = home.resolve("appliance/target/tandem-appliance.jar");
         if (!Files.isRegularFile(jar)) throw new IllegalStateException(jar + " is missing: build first (mvn -DskipTests package)");
         String java = ProcessHandle.current().info().command().orElse("java");
-        List<String> cmd = new ArrayList<>(List.of(java, "-Xmx512m", "-Xss8m", "-XX:+UseSerialGC",
+        List<String> cmd = new ArrayList<>(List.of(java));
+        cmd.addAll(name.equals("witness") ? dev.tandem.node.JvmOptions.WITNESS : dev.tandem.node.JvmOptions.DATA);
+        if (!name.equals("witness")) cmd.add("-XX:+UseSerialGC");
+        cmd.addAll(List.of(
                 "-Dpolyglot.engine.WarnInterpreterOnly=false", "-Dpolyglotimpl.AttachLibraryFailureAction=ignore",
                 "-Dpolyglot.engine.userResourceCache=" + home.resolve("ha-tests/target/polyglot-cache"),
                 "-Dtandem.home=" + home,

@@ -1,0 +1,42 @@
+package dev.tandem.cluster;
+
+import static dev.tandem.cluster.LocalGroup.await;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tandem.testing.Http;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** On a secondary: reads are served there, writes go to the primary, "reject" routes answer 503 with the primary's address. */
+class RoutePolicyTest {
+    @TempDir
+    Path root;
+
+    @Test
+    void routesRunWhereTheirPolicySays() throws Exception {
+        Path workflows = Path.of(RoutePolicyTest.class.getResource("/workflows").toURI());
+        try (LocalGroup g = LocalGroup.start(root, workflows, "majority", "node-a:data", "node-b:data", "witness:witness")) {
+            String primary = g.awaitPrimaryAndSecondary(Duration.ofSeconds(60)), secondary = LocalGroup.other(primary);
+            await("secondary caught up", Duration.ofSeconds(30), () -> g.nodes.get(secondary).replication().caughtUp());
+            Http http = Http.local(g.nodes.get(secondary).httpPort());
+
+            var read = http.get("/workflows/api/where");
+            assertThat(read.json().getString("served_by")).as("a read stays on the secondary").isEqualTo(secondary);
+            assertThat(read.header("X-Tandem-Forwarded-By")).isNull();
+
+            var write = http.post("/workflows/api/where", "{}");
+            assertThat(write.status()).isEqualTo(200);
+            assertThat(write.json().getString("served_by")).as("a write goes to the primary").isEqualTo(primary);
+            assertThat(write.header("X-Tandem-Forwarded-By")).isEqualTo(secondary);
+
+            var refused = http.post("/workflows/api/primary-only", "{}");
+            assertThat(refused.status()).isEqualTo(503);
+            assertThat(refused.header("Retry-After")).isEqualTo("1");
+            assertThat(refused.header("X-Tandem-Primary")).startsWith(primary + " http://127.0.0.1:");
+            assertThat(Http.local(g.nodes.get(primary).httpPort()).post("/workflows/api/primary-only", "{}").json().getString("served_by"))
+                    .isEqualTo(primary);
+        }
+    }
+}
