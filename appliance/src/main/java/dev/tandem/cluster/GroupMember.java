@@ -316,15 +316,22 @@ public final class GroupMember implements AutoCloseable {
         loop.execute(() -> {
             pendingSwitchovers.put(id, f);
             JsonObject req = new JsonObject().put("type", "switchover").put("to", target).put("id", id).put("from", me);
-            if (role == Role.PRIMARY) {
-                onSwitchover(req);
-            } else if (primary != null) {
-                send(primary, req);
-            } else {
-                finishSwitchover(id, me, false, "no primary in the group to switch over from; wait for one or check `tandem status`", 0);
-            }
+            requestSwitchover(req, now() + failureTimeout);
         });
         return f.orTimeout(config.replication().syncTimeout().toMillis() + failureTimeout + 5000, TimeUnit.MILLISECONDS);
+    }
+
+    /** On the primary: start it; elsewhere: relay it to the primary, waiting up to failure_timeout to learn who that is. */
+    private void requestSwitchover(JsonObject req, long deadline) {
+        if (role == Role.PRIMARY) {
+            onSwitchover(req);
+        } else if (primary != null) {
+            send(primary, req);
+        } else if (now() < deadline) {
+            loop.schedule(() -> guarded(() -> requestSwitchover(req, deadline)), hb, TimeUnit.MILLISECONDS);
+        } else {
+            finishSwitchover(req.getString("id"), me, false, "no primary in the group to switch over from; wait for one or check `tandem status`", 0);
+        }
     }
 
     /** Pauses (or resumes) automatic failover group-wide. */
