@@ -160,7 +160,7 @@ public final class TandemNode implements AutoCloseable, NodeView {
         extensions.event(eventId, data);
         if (workflows == null) return;
         String json = data.encode();
-        long term = group.term();
+        long term = data.getValue("term") instanceof Number t ? t.longValue() : group.term(); // a role change's own term
         for (Workflow wf : workflows.all()) {
             wf.deliver(eventId, json, config.workflows().hookTimeout()).thenAccept(runs -> {
                 for (Workflow.HookRun run : runs) {
