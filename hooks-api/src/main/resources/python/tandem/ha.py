@@ -65,10 +65,6 @@ def get_group_state():
     return _json.loads(_bridge.require().groupState())
 
 
-def _subscribed(event_id):
-    return len(_subscribers.get(event_id, ()))
-
-
 def _event(event_id, data):
     if event_id == EventId.NODE_ROLE_CHANGED:
         return NodeRoleChanged(data.get("previous"), data.get("new"), data.get("term"), data.get("reason"))

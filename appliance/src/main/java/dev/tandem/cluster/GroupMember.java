@@ -529,15 +529,9 @@ public final class GroupMember implements AutoCloseable {
         }
         if (candidateTerm > 0 || switchover != null) return;
         long heardSince = now() - failureTimeout;
-        for (Peer p : peers.values()) {
-            MemberState s = p.state();
-            if (!view.contains(s.name()) && s.role() == Role.PRIMARY && s.term() >= terms.get() && p.receivedAt() > heardSince) {
-                // a healed partition: its primary speaks to us before the views merge; electing now would undo its term
-                lastDecision = "no action: primary " + s.name() + " (term " + s.term() + ") is reachable but not yet in the view; waiting for the merge";
-                return;
-            }
-        }
-        Decision d = Election.decide(new GroupView(me, members, voters, majority, config.group().preempt(), maintenance()));
+        List<MemberState> reachable = peers.values().stream()
+                .filter(p -> !view.contains(p.state().name()) && p.receivedAt() > heardSince).map(Peer::state).toList();
+        Decision d = Election.decide(new GroupView(me, members, reachable, voters, majority, config.group().preempt(), maintenance()));
         if (!d.toString().equals(lastDecision)) {
             log.info("decision: {}", d);
             lastDecision = d.toString();

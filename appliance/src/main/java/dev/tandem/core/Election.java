@@ -37,6 +37,14 @@ public final class Election {
 
     /** Run by the view's coordinator on every view change and heartbeat tick. */
     public static Decision decide(GroupView view) {
+        MemberState self = view.member(view.self());
+        long myTerm = self == null ? view.maxTerm() : self.term();
+        for (MemberState r : view.reachable()) {
+            if (r.role() == Role.PRIMARY && r.term() >= myTerm) {
+                // a healed partition: its primary speaks to us before the views merge; electing now would undo its term
+                return Decision.none("primary " + r.name() + " (term " + r.term() + ") is reachable but not yet in the view; waiting for the merge");
+            }
+        }
         if (!view.hasQuorum()) {
             return Decision.none("no quorum: " + view.votersVisible() + " of " + view.voters() + " voters visible, "
                     + view.majority() + " needed");

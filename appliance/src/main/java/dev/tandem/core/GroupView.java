@@ -4,10 +4,15 @@ import java.util.List;
 
 /**
  * Everything the election needs, as values: the members in this node's current view with their
- * last known states (this node included), the group's configured voter count and rules.
+ * last known states (this node included), members heard from recently but not (yet) in the view
+ * ({@code reachable}: a healed partition before the views merge), the configured voter count and rules.
  */
-public record GroupView(String self, List<MemberState> members, int voters, boolean majorityQuorum, boolean preempt,
-                        boolean maintenance) {
+public record GroupView(String self, List<MemberState> members, List<MemberState> reachable, int voters, boolean majorityQuorum,
+                        boolean preempt, boolean maintenance) {
+
+    public GroupView(String self, List<MemberState> members, int voters, boolean majorityQuorum, boolean preempt, boolean maintenance) {
+        this(self, members, List.of(), voters, majorityQuorum, preempt, maintenance);
+    }
 
     public int votersVisible() {
         return members.size(); // every member of the view is a voter (data nodes and witnesses)

@@ -9,7 +9,4 @@ import java.util.concurrent.CompletableFuture;
  */
 public interface Durability {
     CompletableFuture<Void> awaitDurable(long lsn);
-
-    /** A node of one: durable once committed locally. */
-    Durability LOCAL = lsn -> CompletableFuture.completedFuture(null);
 }

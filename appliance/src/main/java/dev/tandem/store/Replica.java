@@ -5,7 +5,6 @@ import io.vertx.core.json.JsonObject;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
-import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
@@ -205,9 +204,5 @@ public final class Replica {
     /** The oldest LSN the change log can still stream from (changes after it are all there). */
     public long streamableAfter() {
         return store.baseLsn();
-    }
-
-    static SQLException unwrap(Exception e) {
-        return e instanceof SQLException s ? s : new SQLException(e);
     }
 }

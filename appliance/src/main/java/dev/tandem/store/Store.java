@@ -479,17 +479,6 @@ public final class Store implements AutoCloseable {
         }
     }
 
-    public void putMeta(String key, String value) {
-        try (Connection c = pool.getConnection(); PreparedStatement ps = c.prepareStatement("MERGE INTO meta KEY(k) VALUES (?, ?)")) {
-            ps.setString(1, key);
-            ps.setString(2, value);
-            ps.executeUpdate();
-            c.commit();
-        } catch (SQLException e) {
-            throw new StoreException("cannot write metadata: " + e.getMessage(), e);
-        }
-    }
-
     private long queryLong(String sql) {
         try (Connection c = pool.getConnection(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
             rs.next();

@@ -196,10 +196,6 @@ public final class Workflow implements AutoCloseable {
         return t;
     });
 
-    Context context() {
-        return context;
-    }
-
     @Override
     public void close() {
         thread.shutdown();

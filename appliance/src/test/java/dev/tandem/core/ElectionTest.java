@@ -70,6 +70,17 @@ class ElectionTest {
     }
 
     @Test
+    void aPrimaryHeardFromBeforeTheViewsMergeIsWaitedFor() {
+        MemberState a = data("node-a", 100, Role.SECONDARY, 8, 7, 30); // just stepped down on seeing term 8
+        MemberState b = data("node-b", 100, Role.PRIMARY, 8, 8, 50);  // speaks to us, not yet in our view
+        GroupView view = new GroupView("node-a", List.of(a), List.of(b), 2, false, false, false);
+        assertThat(Election.decide(view).toString())
+                .isEqualTo("no action: primary node-b (term 8) is reachable but not yet in the view; waiting for the merge");
+        GroupView older = new GroupView("node-a", List.of(a), List.of(data("node-b", 100, Role.PRIMARY, 7, 7, 50)), 2, false, false, false);
+        assertThat(Election.decide(older).action()).as("a primary of an older term is no reason to wait").isEqualTo(Decision.Action.ELECT);
+    }
+
+    @Test
     void afterAHealedPartitionTheHigherTermPrimaryIsKeptThenPriorityThenName() {
         MemberState a5 = data("node-a", 100, Role.PRIMARY, 5, 5, 10);
         MemberState b6 = data("node-b", 50, Role.PRIMARY, 6, 6, 3);

@@ -24,9 +24,8 @@ public final class CatchUpBench {
         }
         Path dir = Files.createTempDirectory("tandem-catchup-");
         try (ProcessGroup g = ProcessGroup.start(dir)) {
-            NodeProcess p = g.awaitPrimary(Duration.ofSeconds(60));
-            NodeProcess s = g.other(p);
-            ProcessGroup.awaitInSync(s, Duration.ofSeconds(60));
+            ProcessGroup.Pair pair = g.awaitPrimaryAndSecondary(Duration.ofSeconds(60));
+            NodeProcess p = pair.primary(), s = pair.secondary();
             IpamBench.post(p.url() + "/workflows/ipam/pools", "{\"name\": \"bench\", \"cidr\": \"10.0.0.0/8\"}");
             s.kill9();
             long start = lsn(p);

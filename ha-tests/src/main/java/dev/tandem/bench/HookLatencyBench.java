@@ -21,9 +21,8 @@ public final class HookLatencyBench {
         if (args.length == 2 && args[0].equals("--switchovers")) switchovers = Integer.parseInt(args[1]);
         try (ProcessGroup g = ProcessGroup.start(Files.createTempDirectory("tandem-hooks-"))) {
             for (int i = 0; i < switchovers; i++) {
-                NodeProcess p = g.awaitPrimary(Duration.ofSeconds(30));
-                NodeProcess s = g.other(p);
-                ProcessGroup.awaitInSync(s, Duration.ofSeconds(30));
+                ProcessGroup.Pair pair = g.awaitPrimaryAndSecondary(Duration.ofSeconds(30));
+                NodeProcess p = pair.primary(), s = pair.secondary();
                 ProcessGroup.switchover(p, s.name);
             }
             NodeProcess.pause(2000); // let the last hooks run before reading the logs

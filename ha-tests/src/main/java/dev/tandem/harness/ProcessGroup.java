@@ -64,6 +64,17 @@ public final class ProcessGroup implements AutoCloseable {
         throw new AssertionError("no primary within " + deadline + "\n" + logs());
     }
 
+    /** The primary and the other data node. */
+    public record Pair(NodeProcess primary, NodeProcess secondary) {}
+
+    /** Waits for a primary, then for the other data node to be its in-sync secondary, each within {@code deadline}. */
+    public Pair awaitPrimaryAndSecondary(Duration deadline) {
+        NodeProcess p = awaitPrimary(deadline);
+        NodeProcess s = other(p);
+        awaitInSync(s, deadline);
+        return new Pair(p, s);
+    }
+
     /** Waits until {@code secondary} answers /health/secondary 200: caught up with the primary. */
     public static void awaitInSync(NodeProcess secondary, Duration deadline) {
         await(secondary.name + " in sync", deadline, () -> secondary.status("/health/secondary", Duration.ofMillis(500)) == 200);

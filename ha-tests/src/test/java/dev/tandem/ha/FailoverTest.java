@@ -47,9 +47,8 @@ class FailoverTest {
     @Test
     @Order(1)
     void whenThePrimaryIsKilled_theSecondaryBecomesPrimary_andTheOldPrimaryRejoinsAsSecondary() throws Exception {
-        NodeProcess primary = group.awaitPrimary(SOON);
-        NodeProcess secondary = group.other(primary);
-        ProcessGroup.awaitInSync(secondary, SOON);
+        ProcessGroup.Pair pair = group.awaitPrimaryAndSecondary(SOON);
+        NodeProcess primary = pair.primary(), secondary = pair.secondary();
         long term = ProcessGroup.getJson(primary, "/api/v1/node").getLong("term");
 
         primary.kill9();
@@ -107,9 +106,8 @@ class FailoverTest {
     @Test
     @Order(3)
     void plannedSwitchoverBothWays() throws Exception {
-        NodeProcess primary = group.awaitPrimary(SOON);
-        NodeProcess secondary = group.other(primary);
-        ProcessGroup.awaitInSync(secondary, SOON);
+        ProcessGroup.Pair pair = group.awaitPrimaryAndSecondary(SOON);
+        NodeProcess primary = pair.primary(), secondary = pair.secondary();
         ProcessGroup.switchover(primary, secondary.name);
         assertThat(group.awaitPrimary(SOON).name).isEqualTo(secondary.name);
         ProcessGroup.awaitInSync(primary, SOON); // the old primary follows

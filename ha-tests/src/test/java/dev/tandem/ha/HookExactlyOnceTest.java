@@ -26,9 +26,8 @@ class HookExactlyOnceTest {
         Path workflows = NodeProcess.home().resolve("appliance/src/test/resources/hook-workflows");
         try (ProcessGroup g = ProcessGroup.start(root, workflows)) {
             for (int i = 0; i < 20; i++) {
-                NodeProcess p = g.awaitPrimary(SOON);
-                NodeProcess s = g.other(p);
-                ProcessGroup.awaitInSync(s, SOON);
+                ProcessGroup.Pair pair = g.awaitPrimaryAndSecondary(SOON);
+                NodeProcess p = pair.primary(), s = pair.secondary();
                 ProcessGroup.switchover(p, s.name);
             }
             for (String name : new String[] {"node-a", "node-b"}) {

@@ -120,9 +120,8 @@ class ReplicationFaultTest {
     @Test
     @Order(1)
     void killMinus9DuringLoad_noAcknowledgedAllocationIsLost() throws Exception {
-        NodeProcess p = group.awaitPrimary(SOON);
-        NodeProcess s = group.other(p);
-        ProcessGroup.awaitInSync(s, SOON);
+        ProcessGroup.Pair pair = group.awaitPrimaryAndSecondary(SOON);
+        NodeProcess p = pair.primary(), s = pair.secondary();
         Load load = new Load(List.of(p, s), 3);
         await("load running", SOON, () -> load.acknowledged.size() > 100);
         p.kill9();
@@ -138,9 +137,8 @@ class ReplicationFaultTest {
     @Test
     @Order(2)
     void sigstopDuringLoad_noAcknowledgedAllocationIsLost() throws Exception {
-        NodeProcess p = group.awaitPrimary(SOON);
-        NodeProcess s = group.other(p);
-        ProcessGroup.awaitInSync(s, SOON);
+        ProcessGroup.Pair pair = group.awaitPrimaryAndSecondary(SOON);
+        NodeProcess p = pair.primary(), s = pair.secondary();
         Load load = new Load(List.of(p, s), 3);
         await("load running", SOON, () -> load.acknowledged.size() > 100);
         p.stop();
@@ -159,9 +157,8 @@ class ReplicationFaultTest {
     @Test
     @Order(3)
     void aSecondaryThatMissedMoreThanTheLogHoldsIsRebuiltFromASnapshot() throws Exception {
-        NodeProcess p = group.awaitPrimary(SOON);
-        NodeProcess s = group.other(p);
-        ProcessGroup.awaitInSync(s, SOON);
+        ProcessGroup.Pair pair = group.awaitPrimaryAndSecondary(SOON);
+        NodeProcess p = pair.primary(), s = pair.secondary();
         s.kill9();
         Load load = new Load(List.of(p), 4); // sync degrades after sync_timeout, then writes go on
         await("3,000 changes while the secondary is away (log_retention is 1000)", Duration.ofSeconds(120),

@@ -31,9 +31,8 @@ class SchedulerTest {
             await("the job runs on the primary", SOON, () -> runs(p) >= 3);
             assertThat(ProcessGroup.getJson(p, "/workflows/scheduler/").getBoolean("running_here")).isTrue();
             for (int i = 0; i < 4; i++) {
-                NodeProcess primary = g.awaitPrimary(SOON);
-                NodeProcess other = g.other(primary);
-                ProcessGroup.awaitInSync(other, SOON);
+                ProcessGroup.Pair pair = g.awaitPrimaryAndSecondary(SOON);
+                NodeProcess primary = pair.primary(), other = pair.secondary();
                 ProcessGroup.switchover(primary, other.name);
                 long before = runs(other);
                 await("the job moved to " + other.name, SOON, () -> runs(other) >= before + 3);
