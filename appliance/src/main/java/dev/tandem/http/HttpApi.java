@@ -28,10 +28,10 @@ public final class HttpApi {
         Router router = Router.router(vertx);
         router.route().handler(BodyHandler.create(false).setBodyLimit(bodyLimit));
 
-        router.get("/health/live").handler(ctx -> health(ctx, true, health));
-        router.get("/health/ready").handler(ctx -> health(ctx, health.ready().getAsBoolean(), health));
-        router.get("/health/primary").handler(ctx -> health(ctx, health.primary().getAsBoolean(), health));
-        router.get("/health/secondary").handler(ctx -> health(ctx, health.secondary().getAsBoolean(), health));
+        router.get("/health/live").handler(ctx -> health(ctx, () -> true, health));
+        router.get("/health/ready").handler(ctx -> health(ctx, health.ready(), health));
+        router.get("/health/primary").handler(ctx -> health(ctx, health.primary(), health));
+        router.get("/health/secondary").handler(ctx -> health(ctx, health.secondary(), health));
 
         AdminApi.mount(router, group, engine, adminToken, events);
         if (engine != null) {
@@ -62,10 +62,17 @@ public final class HttpApi {
         Errors.send(ctx, status, message);
     }
 
-    private static void health(RoutingContext ctx, boolean ok, Health health) {
+    /**
+     * {@code checked_at_ms} is the wall-clock time the answer was decided, read right after the check:
+     * a process frozen between deciding and writing delivers its answer late, and whoever reads it
+     * (a load balancer, the fault tests) can tell a stale answer from a new one.
+     */
+    private static void health(RoutingContext ctx, BooleanSupplier check, Health health) {
+        boolean ok = check.getAsBoolean();
+        long checkedAt = System.currentTimeMillis();
         ctx.response().setStatusCode(ok ? 200 : 503)
                 .putHeader("content-type", "application/json")
                 .putHeader("cache-control", "no-store")
-                .end(health.summary().get().put("ok", ok).encode());
+                .end(health.summary().get().put("ok", ok).put("checked_at_ms", checkedAt).encode());
     }
 }
