@@ -118,3 +118,19 @@ def where_write(request):
 @route("GET", "/where")
 def where_read(request):
     return {"served_by": ha.get_node_state()["name"]}
+
+
+# host programs: only those under workflows.commands
+@route("POST", "/host/{name}")
+def run_host_command(request, name):
+    from tandem import host
+    try:
+        return host.run(name, timeout=(request.json or {}).get("timeout", 10)).as_dict()
+    except host.CommandNotAllowed as e:
+        raise HttpError(403, str(e))
+
+
+@route("GET", "/host")
+def host_commands(request):
+    from tandem import host
+    return {"commands": host.commands()}

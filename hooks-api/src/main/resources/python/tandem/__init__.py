@@ -14,7 +14,8 @@ reacts to role changes through ``ha``::
         return value
 
 The node calls into this module through ``_host`` (a Java object installed by
-``_install``); nothing here touches the host system.
+``_install``); nothing here touches the host system, except ``host.run`` of the
+programs an operator configured under ``workflows.commands``.
 """
 import json as _json
 import re as _re
@@ -23,8 +24,9 @@ import traceback as _traceback
 from tandem import _bridge
 from tandem import state
 from tandem import ha
+from tandem import host
 
-__all__ = ["route", "state", "ha", "HttpError", "Request"]
+__all__ = ["route", "state", "ha", "host", "HttpError", "Request"]
 
 
 class HttpError(Exception):

@@ -72,10 +72,19 @@ public final class ConfigLoader {
         d.put("http.body_limit", "1MiB");
         d.put("workflows.dir", null); // default: data_dir/workflows
         d.put("workflows.hook_timeout", "10s");
+        // workflows.commands.<name>: [argv...] is an open mapping (see OPEN_MAPS); nothing by default
         return java.util.Collections.unmodifiableMap(d);
     }
 
+    /** Sections whose keys the operator chooses: {@code workflows.commands.<name>: [argv...]}. */
+    static final String COMMANDS = "workflows.commands";
+    private static final Pattern COMMAND_NAME = Pattern.compile("[a-z0-9_-]{1,63}");
+
     private ConfigLoader() {}
+
+    private static boolean isOpenMapKey(String key) {
+        return key.startsWith(COMMANDS + ".") && key.length() > COMMANDS.length() + 1;
+    }
 
     /** Loads {@code file} (may be null: defaults only) and applies the overrides, then validates. */
     public static TandemConfig load(Path file, List<String> overrides) throws ConfigException {
@@ -154,7 +163,14 @@ public final class ConfigLoader {
                 continue;
             }
             Node value = t.getValueNode();
-            if (value instanceof MappingNode sub && isSection(key)) {
+            if (key.equals(COMMANDS)) {
+                if (value instanceof MappingNode sub) {
+                    walkCommands(sub, label, entries, problems);
+                } else if (!(value instanceof ScalarNode s && s.getTag().equals(Tag.NULL))) {
+                    problems.add(where + ": " + key + ": expected a mapping of command names to argument lists, e.g. "
+                            + "vip_claim: [/usr/sbin/ip, addr, replace, 192.0.2.10/24, dev, eth0]");
+                }
+            } else if (value instanceof MappingNode sub && isSection(key)) {
                 walk(sub, key + ".", label, entries, problems);
             } else if (!entries.containsKey(key) || isSection(key)) {
                 problems.add(where + ": " + key + ": unknown key" + suggestion(key));
@@ -172,6 +188,33 @@ public final class ConfigLoader {
                 entries.put(key, new Entry(items, where));
             } else {
                 problems.add(where + ": " + key + ": expected a plain value, found a mapping");
+            }
+        }
+    }
+
+    private static void walkCommands(MappingNode map, String label, Map<String, Entry> entries, List<String> problems) {
+        for (NodeTuple t : map.getValue()) {
+            String where = label + ":" + line(t.getKeyNode());
+            if (!(t.getKeyNode() instanceof ScalarNode keyNode)) {
+                problems.add(where + ": " + COMMANDS + ": command names must be plain words");
+                continue;
+            }
+            String key = COMMANDS + "." + keyNode.getValue();
+            if (entries.containsKey(key)) {
+                problems.add(where + ": not valid YAML: duplicate key " + key + "; set each key once");
+            } else if (t.getValueNode() instanceof SequenceNode seq) {
+                List<String> argv = new ArrayList<>();
+                for (Node item : seq.getValue()) {
+                    if (item instanceof ScalarNode s) {
+                        argv.add(s.getValue());
+                    } else {
+                        problems.add(label + ":" + line(item) + ": " + key + ": list items must be plain values");
+                    }
+                }
+                entries.put(key, new Entry(argv, where));
+            } else {
+                problems.add(where + ": " + key + ": expected a list: the program and its arguments, e.g. "
+                        + "[/usr/sbin/ip, addr, replace, 192.0.2.10/24, dev, eth0]");
             }
         }
     }
@@ -199,7 +242,7 @@ public final class ConfigLoader {
         }
         String key = override.substring(0, eq).trim();
         String text = override.substring(eq + 1).trim();
-        if (!entries.containsKey(key)) {
+        if (!entries.containsKey(key) && !isOpenMapKey(key)) {
             problems.add("--set " + key + ": unknown key" + suggestion(key));
             return;
         }
@@ -372,6 +415,7 @@ public final class ConfigLoader {
             Path wfDir = path("workflows.dir");
             if (wfDir == null && dataDir != null) wfDir = dataDir.resolve("workflows");
             Duration hookTimeout = duration("workflows.hook_timeout");
+            Map<String, List<String>> commands = commands();
 
             // rules that relate keys to each other
             if (bind != null && members != null && !members.contains(bind)) {
@@ -400,7 +444,7 @@ public final class ConfigLoader {
                     new TandemConfig.Group(groupName, bind, members, secret, quorum, preempt, heartbeat, failure),
                     new TandemConfig.Replication(mode, syncTimeout, strict, fsync, retention),
                     new TandemConfig.Http(httpBind, cert, key, forward, bodyLimit),
-                    new TandemConfig.Workflows(wfDir, hookTimeout));
+                    new TandemConfig.Workflows(wfDir, hookTimeout, commands));
         }
 
         List<Address> members(Address bind) {
@@ -430,6 +474,37 @@ public final class ConfigLoader {
                 problem("group.members", out.size() + " members; a group has at most 16 voters");
             }
             return List.copyOf(out);
+        }
+
+        /**
+         * {@code workflows.commands}: the only host programs workflows may run (G6). Each is an argument
+         * vector run without a shell; the program must be an absolute path to an executable file.
+         */
+        Map<String, List<String>> commands() {
+            Map<String, List<String>> out = new java.util.TreeMap<>();
+            for (var e : entries.entrySet()) {
+                if (!isOpenMapKey(e.getKey())) continue;
+                String key = e.getKey(), name = key.substring(COMMANDS.length() + 1);
+                if (!COMMAND_NAME.matcher(name).matches()) {
+                    problem(key, "'" + name + "' is not a valid command name; use 1 to 63 characters from a-z, 0-9, '_' and '-'");
+                    continue;
+                }
+                List<?> raw = e.getValue().value() instanceof List<?> l ? l : null;
+                if (raw == null || raw.isEmpty()) {
+                    problem(key, "expected a non-empty list: the program and its arguments, e.g. [/usr/sbin/ip, addr, replace, 192.0.2.10/24, dev, eth0]");
+                    continue;
+                }
+                List<String> argv = raw.stream().map(String::valueOf).toList();
+                Path program = Path.of(argv.get(0));
+                if (!program.isAbsolute()) {
+                    problem(key, "the program '" + argv.get(0) + "' must be an absolute path (commands run without a shell or PATH), e.g. /usr/sbin/ip");
+                } else if (!Files.isRegularFile(program) || !Files.isExecutable(program)) {
+                    problem(key, program + " is not an executable file on this machine; install it or correct the path");
+                } else {
+                    out.put(name, argv);
+                }
+            }
+            return java.util.Collections.unmodifiableMap(out);
         }
 
         void checkReadable(String key, Path p) {

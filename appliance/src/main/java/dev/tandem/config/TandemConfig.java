@@ -30,7 +30,8 @@ public record TandemConfig(Node node, Group group, Replication replication, Http
 
     public record Http(Address bind, Path tlsCert, Path tlsKey, boolean forwardToPrimary, long bodyLimit) {}
 
-    public record Workflows(Path dir, Duration hookTimeout) {}
+    /** {@code commands}: name -> argument vector, the host programs workflows may run (empty: none). */
+    public record Workflows(Path dir, Duration hookTimeout, java.util.Map<String, List<String>> commands) {}
 
     public boolean isWitness() {
         return node.kind() == Kind.WITNESS;

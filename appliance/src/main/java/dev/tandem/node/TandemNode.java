@@ -12,6 +12,7 @@ import dev.tandem.http.WriteRefusedException;
 import dev.tandem.replication.Replication;
 import dev.tandem.replication.ReplicationException;
 import dev.tandem.store.Store;
+import dev.tandem.workflows.HostCommands;
 import dev.tandem.workflows.NodeView;
 import dev.tandem.workflows.Workflow;
 import dev.tandem.workflows.WorkflowEngine;
@@ -22,6 +23,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -75,7 +77,10 @@ public final class TandemNode implements AutoCloseable, NodeView {
                     System.getProperty("polyglot.engine.userResourceCache", node.dataDir().resolve("cache").toAbsolutePath().toString()));
             store = Store.open(node.dataDir());
             if (config.replication().fsync()) store.enableFsync();
-            workflows = new WorkflowEngine(node.dataDir().resolve("pylib"), store, this);
+            HostCommands commands = new HostCommands(config.workflows().commands(), config.workflows().hookTimeout(),
+                    Map.of("TANDEM_NODE", node.name(), "TANDEM_GROUP", config.group().name()),
+                    run -> events.append("COMMAND_RUN", run));
+            workflows = new WorkflowEngine(node.dataDir().resolve("pylib"), store, this, commands);
             workflows.loadAll(config.workflows().dir());
         }
         group = new GroupMember(config, terms, store == null ? null : new GroupMember.DataState() {

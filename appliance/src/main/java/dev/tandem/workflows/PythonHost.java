@@ -13,15 +13,32 @@ public final class PythonHost {
     private final Store store;
     private final String namespace;
     private final NodeView node;
+    private final HostCommands commands;
     /** The last LSN committed by the current thread's request or hook; read and cleared by the caller. */
     private final ThreadLocal<long[]> lastLsn = ThreadLocal.withInitial(() -> new long[1]);
     /** Set when a commit of the current request was refused because this node stopped being primary. */
     private final ThreadLocal<String> refused = new ThreadLocal<>();
 
-    PythonHost(Store store, String namespace, NodeView node) {
+    PythonHost(Store store, String namespace, NodeView node, HostCommands commands) {
         this.store = store;
         this.namespace = namespace;
         this.node = node;
+        this.commands = commands;
+    }
+
+    /** {@code tandem.host.run}: a JSON result, or {@code {"not_allowed": message}}. */
+    @HostAccess.Export
+    public String runCommand(String name, double timeoutSeconds) {
+        try {
+            return commands.run(namespace, name, java.time.Duration.ofMillis((long) (timeoutSeconds * 1000))).json().encode();
+        } catch (HostCommands.NotAllowedException e) {
+            return new io.vertx.core.json.JsonObject().put("not_allowed", e.getMessage()).encode();
+        }
+    }
+
+    @HostAccess.Export
+    public String commandNames() {
+        return new io.vertx.core.json.JsonArray(commands.names()).encode();
     }
 
     @HostAccess.Export

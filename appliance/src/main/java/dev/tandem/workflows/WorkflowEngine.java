@@ -24,7 +24,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Loads workflows from a directory into GraalPy contexts that share one Engine (the first context
  * costs seconds, later ones a fraction of that). Each context may read only its workflow's folder
- * and the tandem API library; it has no host classes, processes or network.
+ * and the tandem API library; it has no host classes, processes or network, and runs host programs
+ * only through {@link HostCommands}, the ones the operator configured.
  */
 public final class WorkflowEngine implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(WorkflowEngine.class);
@@ -43,12 +44,19 @@ public final class WorkflowEngine implements AutoCloseable {
     private final Path libDir;
     private final Store store;
     private final NodeView node;
+    private final HostCommands commands;
     private final Map<String, Workflow> workflows = new ConcurrentHashMap<>();
 
     public WorkflowEngine(Path libDir, Store store, NodeView node) {
+        this(libDir, store, node, HostCommands.NONE);
+    }
+
+    /** @param commands the host programs workflows may run ({@code workflows.commands}) */
+    public WorkflowEngine(Path libDir, Store store, NodeView node, HostCommands commands) {
         this.libDir = libDir;
         this.store = store;
         this.node = node;
+        this.commands = commands;
         extractApiLibrary(libDir);
         this.engine = Engine.newBuilder("python").option("engine.WarnInterpreterOnly", "false").build();
     }
@@ -100,7 +108,7 @@ public final class WorkflowEngine implements AutoCloseable {
     /** Loads (or reloads) one workflow. A workflow whose code fails is kept with its error and serves 503. */
     public Workflow load(String name, Path folder) {
         long t0 = System.nanoTime();
-        PythonHost host = new PythonHost(store, name, node);
+        PythonHost host = new PythonHost(store, name, node, commands);
         Context context = Context.newBuilder("python")
                 .engine(engine)
                 .allowHostAccess(HOST_ACCESS)

@@ -87,6 +87,16 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void commandsAreAnOpenMappingOfArgumentVectors_fromTheFileOrSet() throws Exception {
+        Path f = yaml("group:\n  secret_file: SECRET\nworkflows:\n  commands:\n    vip_claim: [/bin/sh, -c, 'echo claim']\n");
+        TandemConfig c = ConfigLoader.load(f, List.of("workflows.commands.vip_release=[/bin/true, x]"));
+        assertThat(c.workflows().commands()).containsOnlyKeys("vip_claim", "vip_release");
+        assertThat(c.workflows().commands().get("vip_claim")).containsExactly("/bin/sh", "-c", "echo claim");
+        assertThat(c.workflows().commands().get("vip_release")).containsExactly("/bin/true", "x");
+        assertThat(ConfigLoader.load(yaml("group:\n  secret_file: SECRET\n"), List.of()).workflows().commands()).isEmpty();
+    }
+
+    @Test
     void workflowsDirDefaultsUnderDataDir() throws Exception {
         TandemConfig c = ConfigLoader.load(yaml("node:\n  data_dir: /srv/t\ngroup:\n  secret_file: SECRET\n"), List.of());
         assertThat(c.workflows().dir()).isEqualTo(Path.of("/srv/t/workflows"));
@@ -125,7 +135,17 @@ class ConfigLoaderTest {
                 Arguments.of("body limit too small", ok + "http:\n  body_limit: 10\n", List.of("http.body_limit", "1KiB..256MiB")),
                 Arguments.of("not YAML", "node: [unclosed\n", List.of("tandem.yaml:2", "not valid YAML")),
                 Arguments.of("duplicate key", ok + "node:\n  name: a\n  name: b\n", List.of("not valid YAML", "duplicate")),
-                Arguments.of("top level not a mapping", "- a\n- b\n", List.of("tandem.yaml:1", "mapping of sections")));
+                Arguments.of("top level not a mapping", "- a\n- b\n", List.of("tandem.yaml:1", "mapping of sections")),
+                Arguments.of("command not a list", ok + "workflows:\n  commands:\n    vip_claim: /usr/sbin/ip addr add\n",
+                        List.of("tandem.yaml:5", "workflows.commands.vip_claim", "expected a list")),
+                Arguments.of("command with a relative program", ok + "workflows:\n  commands:\n    vip_claim: [ip, addr]\n",
+                        List.of("tandem.yaml:5", "workflows.commands.vip_claim", "absolute path")),
+                Arguments.of("command program missing", ok + "workflows:\n  commands:\n    vip_claim: [/nonexistent/ip]\n",
+                        List.of("workflows.commands.vip_claim", "not an executable file")),
+                Arguments.of("bad command name", ok + "workflows:\n  commands:\n    'Vip Claim': [/bin/true]\n",
+                        List.of("tandem.yaml:5", "not a valid command name")),
+                Arguments.of("commands not a mapping", ok + "workflows:\n  commands: [/bin/true]\n",
+                        List.of("tandem.yaml:4", "workflows.commands", "mapping of command names")));
     }
 
     @ParameterizedTest(name = "{0}")

@@ -49,7 +49,9 @@ class WorkflowApiTest {
     @BeforeAll
     static void start() throws Exception {
         Logger.getLogger("dev.tandem").addHandler(capture);
-        node = TestNode.start(root, testWorkflows());
+        node = TestNode.start(root, testWorkflows(),
+                "workflows.commands.report=[/bin/sh, -c, 'echo $TANDEM_NODE $TANDEM_WORKFLOW; echo complaint >&2; exit 3']",
+                "workflows.commands.hang=[/bin/sleep, '30']");
         http = node.http;
     }
 
@@ -200,6 +202,30 @@ class WorkflowApiTest {
         } finally {
             pool.shutdownNow();
         }
+    }
+
+    @Test
+    void aWorkflowRunsOnlyConfiguredHostCommands_boundedInTime_andEachRunIsAnEvent() {
+        assertThat(http.get("/workflows/api/host").json().getJsonArray("commands").getList()).containsExactly("hang", "report");
+
+        JsonObject r = http.post("/workflows/api/host/report", "{}").json();
+        assertThat(r.getInteger("returncode")).isEqualTo(3);
+        assertThat(r.getString("stdout")).isEqualTo("node-a api\n"); // the fixed environment, no shell expansion of ours
+        assertThat(r.getString("stderr")).isEqualTo("complaint\n");
+
+        long t0 = System.nanoTime();
+        JsonObject hung = http.post("/workflows/api/host/hang", "{\"timeout\": 0.3}").json();
+        assertThat(hung.getBoolean("timed_out")).isTrue();
+        assertThat(hung.getInteger("returncode")).isEqualTo(-1);
+        assertThat((System.nanoTime() - t0) / 1_000_000).as("killed at its timeout, not after 30 s").isLessThan(10_000);
+
+        var refused = http.post("/workflows/api/host/rm", "{}");
+        assertThat(refused.status()).isEqualTo(403);
+        assertThat(refused.json().getString("message")).contains("'rm' is not configured", "workflows.commands.rm", "hang, report");
+
+        JsonArray events = new JsonArray(http.get("/api/v1/events?limit=1000").json().getJsonArray("events").getList());
+        assertThat(events.stream().map(e -> (JsonObject) e).filter(e -> e.getString("type").equals("COMMAND_RUN"))
+                .map(e -> e.getJsonObject("data").getString("command")).toList()).contains("report", "hang");
     }
 
     private java.net.http.HttpRequest.Builder put(String path, String json) {
