@@ -36,6 +36,8 @@ public final class Replication implements AutoCloseable {
     private static final int BATCH = 512;
     private static final int IN_FLIGHT = 8192;
     private static final int SNAPSHOT_CHUNK = 2000;
+    /** The most changes a secondary applies in one H2 transaction when batches queue up. */
+    private static final int APPLY_MAX = 4096;
 
     private final TandemConfig config;
     private final Store store;
@@ -55,6 +57,11 @@ public final class Replication implements AutoCloseable {
     private volatile boolean degraded;
     private volatile long ackedLsn;
     private final java.util.concurrent.atomic.AtomicBoolean shipScheduled = new java.util.concurrent.atomic.AtomicBoolean();
+
+    /** Messages from the group, handled in arrival order on the worker (see {@link #drainInbox}). */
+    record Inbound(String from, JsonObject message) {}
+    private final java.util.concurrent.ConcurrentLinkedQueue<Inbound> inbox = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    private final java.util.concurrent.atomic.AtomicBoolean drainScheduled = new java.util.concurrent.atomic.AtomicBoolean();
 
     // secondary side (worker thread)
     private volatile boolean caughtUp;
@@ -104,7 +111,10 @@ public final class Replication implements AutoCloseable {
                 }
             }
         });
-        group.onMessage("repl.", (from, m) -> worker.execute(() -> guarded(() -> onMessage(from, m))));
+        group.onMessage("repl.", (from, m) -> {
+            inbox.add(new Inbound(from, m));
+            if (drainScheduled.compareAndSet(false, true)) worker.execute(this::drainInbox);
+        });
         long tick = config.group().heartbeatInterval().toMillis();
         worker.scheduleAtFixedRate(() -> guarded(this::tick), tick, tick, TimeUnit.MILLISECONDS);
     }
@@ -199,10 +209,57 @@ public final class Replication implements AutoCloseable {
         }
     }
 
+    /**
+     * Handles every queued message, in order. Consecutive change batches from one sender in one term
+     * that queued up while the previous apply ran are applied together: one H2 commit, one fsync (when
+     * configured) and one ack for all of them, which is what lets a secondary keep up under load.
+     */
+    private void drainInbox() {
+        drainScheduled.set(false);
+        for (List<Inbound> run = nextRun(inbox, APPLY_MAX); !run.isEmpty(); run = nextRun(inbox, APPLY_MAX)) {
+            String from = run.get(0).from();
+            if (run.size() == 1 && !isChanges(run.get(0).message())) {
+                JsonObject m = run.get(0).message();
+                guarded(() -> onMessage(from, m));
+            } else {
+                List<JsonObject> batches = run.stream().map(Inbound::message).toList();
+                guarded(() -> onChanges(from, batches));
+            }
+        }
+    }
+
+    /**
+     * Takes the next message from {@code q}; when it is a non-empty change batch, also the batches right
+     * behind it that {@link #mergeable} with it, up to about {@code maxChanges} changes. Empty when {@code q} is.
+     */
+    static List<Inbound> nextRun(java.util.Queue<Inbound> q, int maxChanges) {
+        Inbound first = q.poll();
+        if (first == null) return List.of();
+        List<Inbound> run = new ArrayList<>(List.of(first));
+        if (!isChanges(first.message())) return run;
+        int n = first.message().getJsonArray("changes").size();
+        for (Inbound next = q.peek(); next != null && n < maxChanges && mergeable(first, next); next = q.peek()) {
+            run.add(q.poll());
+            n += next.message().getJsonArray("changes").size();
+        }
+        return run;
+    }
+
+    private static boolean isChanges(JsonObject m) {
+        return "repl.changes".equals(m.getValue("type")) && m.getValue("changes") instanceof JsonArray c && !c.isEmpty();
+    }
+
+    /** Whether {@code b} may be applied together with the batch {@code a}: both non-empty change batches of one sender and term. */
+    static boolean mergeable(Inbound a, Inbound b) {
+        return isChanges(b.message()) && a.from().equals(b.from())
+                && a.message().getValue("term") instanceof Number ta && b.message().getValue("term") instanceof Number tb
+                && ta.longValue() == tb.longValue();
+    }
+
     private void onMessage(String from, JsonObject m) {
         switch (m.getString("type")) {
             case "repl.hello" -> onHello(from, m);
-            case "repl.changes" -> onChanges(from, m);
+            case "repl.changes" -> onChanges(from, List.of(m));
             case "repl.ack" -> onAck(from, m.getLong("lsn"));
             case "repl.nack" -> log.warn("{} refused our changes: {}", from, m.getString("reason"));
             case "repl.history" -> onHistory(from, m);
@@ -251,7 +308,7 @@ public final class Replication implements AutoCloseable {
         for (var e : followers.entrySet()) {
             Follower f = e.getValue();
             while (f.streaming && f.next <= store.lastLsn() && f.next - f.acked <= IN_FLIGHT) {
-                List<Change> batch = store.changesAfter(f.next - 1, BATCH);
+                List<Change> batch = store.changesToShip(f.next - 1, BATCH);
                 if (batch.isEmpty()) break;
                 JsonArray changes = new JsonArray();
                 for (Change c : batch) changes.add(new JsonArray().add(c.lsn()).add(c.term()).add(c.timestamp()).add(c.ops()));
@@ -354,33 +411,43 @@ public final class Replication implements AutoCloseable {
         return group.role() == Role.SECONDARY && from.equals(group.primary());
     }
 
-    private void onChanges(String from, JsonObject m) {
+    /** One change batch, or several consecutive ones of the same sender and term (in order), applied in one transaction. */
+    private void onChanges(String from, List<JsonObject> ms) {
+        JsonObject m = ms.get(ms.size() - 1); // the newest: its primaryLsn covers the others'
         if (!acceptFrom(from, m)) return;
         lastFromPrimary = now();
-        JsonArray arr = m.getJsonArray("changes");
-        if (arr.isEmpty()) {
+        if (ms.size() == 1 && m.getJsonArray("changes").isEmpty()) {
             // batches arrive in order, so everything sent before this one has been applied
             setCaughtUp(store.lastLsn() >= m.getLong("primaryLsn"), m.getLong("term"));
             if (!caughtUp) hello(from);
             else group.sendTo(from, new JsonObject().put("type", "repl.ack").put("from", me).put("lsn", store.lastLsn()));
             return;
         }
-        List<Change> batch = new ArrayList<>(arr.size());
-        for (int i = 0; i < arr.size(); i++) {
-            JsonArray c = arr.getJsonArray(i);
-            batch.add(new Change(c.getLong(0), c.getLong(1), c.getLong(2), c.getString(3)));
+        List<Change> batch = new ArrayList<>();
+        for (JsonObject one : ms) {
+            JsonArray arr = one.getJsonArray("changes");
+            for (int i = 0; i < arr.size(); i++) {
+                JsonArray c = arr.getJsonArray(i);
+                batch.add(new Change(c.getLong(0), c.getLong(1), c.getLong(2), c.getString(3)));
+            }
         }
-        long first = batch.get(0).lsn();
+        long before = store.lastLsn();
         long last = replica.apply(batch);
         store.syncIfConfigured(); // replication.fsync: on disk here before the primary may acknowledge
-        if (last < first - 1) {
-            hello(from); // a gap: ask again from where we are
+        Change newest = batch.get(batch.size() - 1);
+        if (last < newest.lsn()) {
+            // a gap (a batch went missing): acknowledge what was applied, ask again from where we are
+            if (last > before) ack(from, last);
+            hello(from);
             return;
         }
-        Change newest = batch.get(batch.size() - 1);
         lagMillis = Math.max(0, System.currentTimeMillis() - newest.timestamp());
         setCaughtUp(last >= m.getLong("primaryLsn"), m.getLong("term"));
-        group.sendTo(from, new JsonObject().put("type", "repl.ack").put("from", me).put("lsn", last));
+        ack(from, last);
+    }
+
+    private void ack(String to, long lsn) {
+        group.sendTo(to, new JsonObject().put("type", "repl.ack").put("from", me).put("lsn", lsn));
     }
 
     private void onHistory(String from, JsonObject m) {

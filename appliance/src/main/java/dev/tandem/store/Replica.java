@@ -29,7 +29,7 @@ public final class Replica {
         return store.withCommitLock(c -> {
             long last = store.lastLsn();
             long lastTerm = store.lastChangeTerm();
-            int applied = 0;
+            List<Change> applied = new ArrayList<>();
             try (PreparedStatement put = c.prepareStatement("MERGE INTO docs KEY(ns, coll, k) VALUES (?, ?, ?, ?)");
                  PreparedStatement del = c.prepareStatement("DELETE FROM docs WHERE ns = ? AND coll = ? AND k = ?");
                  PreparedStatement log = c.prepareStatement("INSERT INTO changelog(lsn, term, ts, ops) VALUES (?, ?, ?, ?)")) {
@@ -53,12 +53,13 @@ public final class Replica {
                     log.executeUpdate();
                     last = ch.lsn();
                     lastTerm = ch.term();
-                    applied++;
+                    applied.add(ch);
                 }
             }
-            if (applied > 0) {
+            if (!applied.isEmpty()) {
                 c.commit();
                 store.advance(last, lastTerm);
+                store.recentAppended(applied);
             }
             return last;
         });
@@ -135,6 +136,7 @@ public final class Replica {
             store.putBase(c, snap.lsn(), snap.term());
             c.commit();
             store.advance(snap.lsn(), snap.term());
+            store.recentCleared();
             return null;
         });
     }

@@ -55,6 +55,8 @@ public final class Store implements AutoCloseable {
     private final Replica replica;
     /** Set with replication.fsync: commits are fsynced before they are acknowledged. */
     private volatile Flusher flusher;
+    /** The newest committed changes, for shipping without reading the log back (see {@link #changesToShip}). */
+    private final RecentChanges recent = new RecentChanges(8192, 16L << 20);
 
     private Store(HikariDataSource pool, Path file, Path marker) {
         this.pool = pool;
@@ -428,16 +430,18 @@ public final class Store implements AutoCloseable {
                 throw new WriteRefusedException("this node is not the primary any more; the write was not committed");
             }
             lsn = lastLsn + 1;
+            long ts = System.currentTimeMillis();
             try (PreparedStatement ps = c.prepareStatement("INSERT INTO changelog(lsn, term, ts, ops) VALUES (?, ?, ?, ?)")) {
                 ps.setLong(1, lsn);
                 ps.setLong(2, writeTerm);
-                ps.setLong(3, System.currentTimeMillis());
+                ps.setLong(3, ts);
                 ps.setString(4, ops);
                 ps.executeUpdate();
             }
             c.commit();
             lastLsn = lsn;
             lastChangeTerm = writeTerm;
+            recent.add(new Change(lsn, writeTerm, ts, ops));
         } finally {
             commitLock.unlock();
         }
@@ -447,7 +451,26 @@ public final class Store implements AutoCloseable {
         return lsn;
     }
 
-    /** Changes with LSN greater than {@code afterLsn}, in order, at most {@code limit}. */
+    /**
+     * The same as {@link #changesAfter}, from memory when the change right after {@code afterLsn} was
+     * committed recently (the usual case for a streaming secondary), else read from the change log.
+     */
+    public List<Change> changesToShip(long afterLsn, int limit) {
+        List<Change> r = recent.after(afterLsn, limit);
+        return r != null ? r : changesAfter(afterLsn, limit);
+    }
+
+    /** Called under the commit lock after changes were committed that extend the log (replicated changes). */
+    void recentAppended(List<Change> changes) {
+        for (Change c : changes) recent.add(c);
+    }
+
+    /** Called under the commit lock after the change log was replaced (snapshot installed). */
+    void recentCleared() {
+        recent.clear();
+    }
+
+    /** Changes with LSN greater than {@code afterLsn}, in order, at most {@code limit}, read from the change log. */
     public List<Change> changesAfter(long afterLsn, int limit) {
         try (Connection c = pool.getConnection();
              PreparedStatement ps = c.prepareStatement("SELECT lsn, term, ts, ops FROM changelog WHERE lsn > ? ORDER BY lsn LIMIT ?")) {

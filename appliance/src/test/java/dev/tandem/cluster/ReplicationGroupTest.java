@@ -60,6 +60,40 @@ class ReplicationGroupTest {
     }
 
     @Test
+    void concurrentSyncWritesAreEachAcknowledgedAfterTheSecondaryAppliedThem() throws Exception {
+        try (LocalGroup g = LocalGroup.start(root, "majority", "node-a:data", "node-b:data", "witness:witness")) {
+            String pa = g.awaitPrimaryAndSecondary(SOON);
+            TandemNode a = g.nodes.get(pa), b = g.nodes.get(LocalGroup.other(pa));
+            await("the secondary caught up", SOON, () -> b.replication().caughtUp());
+            var pool = java.util.concurrent.Executors.newFixedThreadPool(8);
+            try {
+                var writers = new java.util.ArrayList<java.util.concurrent.Future<?>>();
+                for (int t = 0; t < 8; t++) {
+                    String prefix = "w" + t + "-";
+                    writers.add(pool.submit(() -> {
+                        for (int i = 0; i < 100; i++) {
+                            long lsn;
+                            try (StoreTx tx = a.store().begin("test")) {
+                                tx.put("docs", prefix + i, "{\"i\":" + i + "}");
+                                lsn = tx.commit();
+                            }
+                            a.replication().awaitReplicated(lsn).get(10, TimeUnit.SECONDS);
+                            assertThat(b.store().lastLsn()).as("sync: applied on the secondary before acknowledged").isGreaterThanOrEqualTo(lsn);
+                        }
+                        return null;
+                    }));
+                }
+                for (var w : writers) w.get(60, TimeUnit.SECONDS);
+            } finally {
+                pool.shutdownNow();
+            }
+            assertThat(a.replication().degraded()).isFalse();
+            assertThat(a.store().lastLsn()).isEqualTo(800);
+            assertSameData(a, b);
+        }
+    }
+
+    @Test
     void quorumNone_theFormerPrimarysChangesArePreservedAsDivergentAndItFollowsTheGroup() throws Exception {
         try (LocalGroup g = LocalGroup.start(root, "none", "node-a:data", "node-b:data")) {
             await("one primary, the other caught up", SOON, () -> (g.role("node-a") == Role.PRIMARY || g.role("node-b") == Role.PRIMARY)

@@ -37,6 +37,21 @@ class ReplicaTest {
             assertThat(s.replica().snapshot()).isEqualTo(p.replica().snapshot());
             assertThat(s.lastChangeTerm()).isEqualTo(2);
             assertThat(s.changesAfter(0, 1000)).isEqualTo(log);
+            assertThat(s.changesToShip(10, 1000)).as("applied changes ship from memory as they are in the log").isEqualTo(log.subList(10, 51));
+        }
+    }
+
+    @Test
+    void anInstalledSnapshotReplacesTheChangesKeptForShipping() {
+        try (Store p = Store.open(primaryDir); Store s = Store.open(secondaryDir)) {
+            for (int i = 0; i < 5; i++) write(s, "old" + i, "1"); // the secondary's own (soon replaced) history
+            for (int i = 0; i < 8; i++) write(p, "k" + i, "2");
+            s.replica().install(p.replica().snapshot());
+            assertThat(s.lastLsn()).isEqualTo(8);
+            assertThat(s.changesToShip(2, 10)).as("nothing before the snapshot point").isEmpty();
+            write(p, "k8", "3");
+            assertThat(s.replica().apply(p.changesAfter(8, 10))).isEqualTo(9);
+            assertThat(s.changesToShip(8, 10)).isEqualTo(p.changesAfter(8, 10));
         }
     }
 

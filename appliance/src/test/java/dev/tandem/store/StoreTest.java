@@ -209,4 +209,57 @@ class StoreTest {
             other.waitFor();
         }
     }
+    @Test
+    void changesShippedFromMemoryAreTheChangeLogs() {
+        try (Store s = Store.open(dir)) {
+            s.setWriteTerm(2);
+            for (int i = 0; i < 30; i++) {
+                try (StoreTx tx = s.begin("wf")) {
+                    tx.put("c", "k" + i, "{\"i\":" + i + "}");
+                    if (i % 3 == 0) tx.delete("c", "k" + (i - 1));
+                    tx.commit();
+                }
+            }
+            for (long after : new long[] {0, 1, 17, 29, 30}) {
+                assertThat(s.changesToShip(after, 10)).as("after " + after).isEqualTo(s.changesAfter(after, 10));
+            }
+        }
+        try (Store s = Store.open(dir)) {
+            assertThat(s.changesToShip(5, 100)).as("after a restart: read from the log").isEqualTo(s.changesAfter(5, 100)).hasSize(25);
+        }
+    }
+
+    @Test
+    void schemaVersion2ChangeLogsAreMigratedWithTheirChanges() throws Exception {
+        String url = "jdbc:h2:file:" + dir.resolve("tandem").toAbsolutePath();
+        try (var c = DriverManager.getConnection(url, "tandem", ""); var st = c.createStatement()) {
+            st.execute("CREATE TABLE tandem_schema(version INT PRIMARY KEY, applied_at TIMESTAMP WITH TIME ZONE NOT NULL)");
+            for (int v = 1; v <= 2; v++) {
+                for (String sql : Schema.MIGRATIONS.get(v - 1)) st.execute(sql);
+                st.execute("INSERT INTO tandem_schema VALUES (" + v + ", CURRENT_TIMESTAMP)");
+            }
+            st.execute("INSERT INTO meta VALUES ('store_id', 'old-store')");
+            st.execute("INSERT INTO docs VALUES ('wf', 'c', 'k', '1')");
+            st.execute("INSERT INTO changelog VALUES (1, 4, 1000, '[{\"op\":\"put\",\"ns\":\"wf\",\"c\":\"c\",\"k\":\"k\",\"v\":\"1\"}]')");
+        }
+        try (Store s = Store.open(dir)) {
+            assertThat(s.storeId()).isEqualTo("old-store");
+            assertThat(s.lastLsn()).isEqualTo(1);
+            assertThat(s.lastChangeTerm()).isEqualTo(4);
+            assertThat(s.changesAfter(0, 10)).containsExactly(new Change(1, 4, 1000, "[{\"op\":\"put\",\"ns\":\"wf\",\"c\":\"c\",\"k\":\"k\",\"v\":\"1\"}]"));
+            String big = "x".repeat(2_000_000); // larger than a document: the log keeps whole transactions
+            try (StoreTx tx = s.begin("wf")) {
+                tx.put("c", "a", "\"" + big.substring(0, 999_000) + "\"");
+                tx.put("c", "b", "\"" + big.substring(0, 999_000) + "\"");
+                assertThat(tx.commit()).isEqualTo(2);
+            }
+            assertThat(s.changesAfter(1, 10).get(0).ops().length()).isGreaterThan(1_998_000);
+            assertThat(s.replica().termAt(1)).isEqualTo(4);
+        }
+        try (var c = DriverManager.getConnection(url + ";ACCESS_MODE_DATA=r", "tandem", ""); var st = c.createStatement();
+             var rs = st.executeQuery("SELECT DATA_TYPE, IS_NULLABLE FROM INFORMATION_SCHEMA.COLUMNS WHERE TABLE_NAME = 'CHANGELOG' AND COLUMN_NAME = 'OPS'")) {
+            rs.next();
+            assertThat(rs.getString(1) + " " + rs.getString(2)).isEqualTo("CHARACTER VARYING NO");
+        }
+    }
 }
