@@ -78,6 +78,18 @@ public final class Replication implements AutoCloseable {
         long acked;
         boolean streaming;
         long lastSent;
+        /** The last LSN of each change batch sent and not yet acknowledged, oldest first. */
+        final java.util.ArrayDeque<Long> unacked = new java.util.ArrayDeque<>();
+    }
+
+    /**
+     * Whether a batch of {@code size} changes may go to a follower that has {@code unacked} batches
+     * unacknowledged: a full batch (catch-up) while fewer than 16 are, a partial one (the live stream)
+     * only when none is. So under load the commits made during one round trip travel in one message,
+     * with one ack, instead of one message and one ack each; an idle stream sends at once.
+     */
+    static boolean maySend(int size, int unacked) {
+        return size >= BATCH ? unacked < IN_FLIGHT / BATCH : unacked == 0;
     }
 
     public Replication(TandemConfig config, Store store, GroupMember group) {
@@ -276,6 +288,7 @@ public final class Replication implements AutoCloseable {
         long lsn = m.getLong("lsn"), term = m.getLong("term");
         Follower f = followers.computeIfAbsent(from, k -> new Follower());
         f.streaming = false;
+        f.unacked.clear();
         if (lsn <= store.lastLsn() && lsn >= replica.streamableAfter() && replica.termAt(lsn) == term) {
             f.next = lsn + 1;
             f.acked = lsn;
@@ -307,13 +320,15 @@ public final class Replication implements AutoCloseable {
         if (group.role() != Role.PRIMARY) return;
         for (var e : followers.entrySet()) {
             Follower f = e.getValue();
-            while (f.streaming && f.next <= store.lastLsn() && f.next - f.acked <= IN_FLIGHT) {
+            while (f.streaming && f.next <= store.lastLsn() && f.next - f.acked <= IN_FLIGHT
+                    && maySend((int) Math.min(BATCH, store.lastLsn() - f.next + 1), f.unacked.size())) {
                 List<Change> batch = store.changesToShip(f.next - 1, BATCH);
                 if (batch.isEmpty()) break;
                 JsonArray changes = new JsonArray();
                 for (Change c : batch) changes.add(new JsonArray().add(c.lsn()).add(c.term()).add(c.timestamp()).add(c.ops()));
                 sendChanges(e.getKey(), f, changes);
                 f.next = batch.get(batch.size() - 1).lsn() + 1;
+                f.unacked.addLast(f.next - 1);
             }
         }
     }
@@ -328,6 +343,7 @@ public final class Replication implements AutoCloseable {
         Follower f = followers.get(from);
         if (f == null || group.role() != Role.PRIMARY) return;
         f.acked = Math.max(f.acked, lsn);
+        while (!f.unacked.isEmpty() && f.unacked.peekFirst() <= f.acked) f.unacked.removeFirst();
         ackedLsn = Math.max(ackedLsn, f.acked);
         var done = waiters.headMap(ackedLsn, true);
         done.values().forEach(list -> list.forEach(w -> w.complete(null)));
