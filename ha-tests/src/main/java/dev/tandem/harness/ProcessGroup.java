@@ -24,6 +24,15 @@ public final class ProcessGroup implements AutoCloseable {
     }
 
     public static ProcessGroup start(Path root, Path samples, String... extraYaml) throws Exception {
+        return start(root, samples, name -> "", extraYaml);
+    }
+
+    /**
+     * @param workflowsExtra per node name, more entries of its {@code workflows:} flow mapping, e.g.
+     *                       {@code ", commands: {vip_claim: [/usr/sbin/ip, ...]}"} (empty for none)
+     */
+    public static ProcessGroup start(Path root, Path samples, java.util.function.Function<String, String> workflowsExtra,
+                                     String... extraYaml) throws Exception {
         ProcessGroup g = new ProcessGroup();
         String[] names = {"node-a", "node-b", "witness"};
         List<Integer> groupPorts = new ArrayList<>();
@@ -37,10 +46,10 @@ public final class ProcessGroup implements AutoCloseable {
                     node: {name: %s, kind: %s, data_dir: %s}
                     group: {bind: "127.0.0.1:%d", members: %s, secret_file: %s}
                     http: {bind: "127.0.0.1:%d"}
-                    workflows: {dir: %s}
+                    workflows: {dir: %s%s}
                     %s
                     """.formatted(name, name.equals("witness") ? "witness" : "data", root.resolve(name).resolve("data"), groupPorts.get(i),
-                    members, secret, http, samples, String.join("\n", extraYaml));
+                    members, secret, http, samples, workflowsExtra.apply(name), String.join("\n", extraYaml));
             g.nodes.put(name, new NodeProcess(name, root.resolve(name), http, yaml));
         }
         for (NodeProcess n : g.nodes.values()) n.start();
