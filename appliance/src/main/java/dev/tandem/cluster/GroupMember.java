@@ -270,8 +270,18 @@ public final class GroupMember implements AutoCloseable {
                 .put("primary", primary).put("address", config.group().bind().toString()).put("http", httpUrl)
                 .put("maintenance", maintenance()).put("last_decision", lastDecision)
                 .put("lease_ms", role == Role.PRIMARY ? Math.max(0, leaseUntil - now()) : 0);
-        if (data != null) o.put("lsn", data.lastLsn()).put("last_term", data.lastTerm());
+        if (data != null) {
+            long lsn = data.lastLsn();
+            o.put("lsn", lsn).put("last_term", data.lastTerm()).put("lag", Math.max(0, primaryLsn(lsn) - lsn));
+        }
         return o;
+    }
+
+    /** The primary's last LSN as far as this node knows: its own when primary, else the primary's last status. */
+    private long primaryLsn(long myLsn) {
+        String p = primary;
+        return role == Role.PRIMARY ? myLsn : peers.values().stream()
+                .filter(x -> x.state().name().equals(p)).mapToLong(x -> x.state().lsn()).findFirst().orElse(myLsn);
     }
 
     /** The group as this node sees it (SPEC GET /api/v1/group). */
@@ -279,8 +289,7 @@ public final class GroupMember implements AutoCloseable {
         return CompletableFuture.supplyAsync(() -> {
             long now = now();
             long myLsn = data == null ? 0 : data.lastLsn();
-            long primaryLsn = role == Role.PRIMARY ? myLsn : peers.values().stream()
-                    .filter(p -> p.state().name().equals(primary)).mapToLong(p -> p.state().lsn()).findFirst().orElse(myLsn);
+            long primaryLsn = primaryLsn(myLsn);
             JsonArray nodes = new JsonArray();
             JsonObject self = nodeJson().put("state", "up").put("heartbeat_age_ms", 0)
                     .put("lag", witness ? 0 : Math.max(0, primaryLsn - myLsn));
