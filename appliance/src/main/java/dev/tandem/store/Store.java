@@ -50,6 +50,7 @@ public final class Store implements AutoCloseable {
     /** Whether this node may commit writes now (it is primary and not handing over). */
     private volatile java.util.function.BooleanSupplier writeGate = () -> true;
     private final List<LongConsumer> commitListeners = new CopyOnWriteArrayList<>();
+    private final List<Runnable> applyListeners = new CopyOnWriteArrayList<>();
     /** Where the change log starts: changes up to baseLsn (written in baseTerm) came by snapshot or were truncated. */
     private volatile long baseLsn, baseTerm;
     private final Replica replica;
@@ -338,6 +339,15 @@ public final class Store implements AutoCloseable {
         lastLsn = lsn;
         lastChangeTerm = term;
         if (writeTerm < term) writeTerm = term;
+        for (Runnable l : applyListeners) l.run();
+    }
+
+    /**
+     * Called after replicated changes were applied or a snapshot installed (under the commit lock:
+     * the listener must only hand work off, e.g. schedule a reconcile).
+     */
+    public void onApplied(Runnable listener) {
+        applyListeners.add(listener);
     }
 
     @FunctionalInterface
