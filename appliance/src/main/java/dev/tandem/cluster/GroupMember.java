@@ -197,6 +197,40 @@ public final class GroupMember implements AutoCloseable {
     }
 
     /** The JGroups channel (tests reach its DISCARD protocol through it). */
+    /**
+     * Fault injection (only on a channel built with DISCARD, see {@code -Dtandem.faults}): drops every
+     * message from the named peers until {@link #heal()}. Call it on both sides for a full partition.
+     * Returns the names it found in the current view.
+     */
+    public List<String> isolateFrom(java.util.Collection<String> names) {
+        org.jgroups.protocols.DISCARD discard = channel.getProtocolStack().findProtocol(org.jgroups.protocols.DISCARD.class);
+        if (discard == null) throw new IllegalStateException("fault injection is off; start the node with -Dtandem.faults=true");
+        List<String> found = new ArrayList<>();
+        org.jgroups.View v = channel.getView();
+        for (org.jgroups.Address a : v == null ? List.<org.jgroups.Address>of() : v.getMembers()) {
+            String n = org.jgroups.util.NameCache.get(a);
+            if (n != null && names.contains(n)) {
+                discard.addIgnoreMember(a);
+                found.add(n);
+            }
+        }
+        log.warn("FAULT INJECTION: dropping every message from {}", found);
+        return found;
+    }
+
+    /** Ends {@link #isolateFrom}; returns false when fault injection is off. */
+    public boolean heal() {
+        org.jgroups.protocols.DISCARD discard = channel.getProtocolStack().findProtocol(org.jgroups.protocols.DISCARD.class);
+        if (discard == null) return false;
+        discard.resetIgnoredMembers();
+        log.warn("FAULT INJECTION: healed");
+        return true;
+    }
+
+    public boolean faultInjection() {
+        return channel.getProtocolStack().findProtocol(org.jgroups.protocols.DISCARD.class) != null;
+    }
+
     public JChannel channel() {
         return channel;
     }

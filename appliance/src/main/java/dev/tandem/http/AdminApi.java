@@ -28,7 +28,15 @@ final class AdminApi {
 
     /** What the write endpoints need; {@code system} and {@code deployments} are null on a witness. */
     record Env(GroupMember group, WorkflowEngine engine, String adminToken, EventLog events, SystemStore system,
-               Deployments deployments, Durability durability, Forwarder forwarder, long failoverWaitMs) {}
+               Deployments deployments, Durability durability, Forwarder forwarder, long failoverWaitMs, dev.tandem.store.Store store) {}
+
+    private static int parseLimit(String text) {
+        try {
+            return text == null ? 100 : Math.max(1, Math.min(Integer.parseInt(text), 10_000));
+        } catch (NumberFormatException e) {
+            return 100;
+        }
+    }
 
     private AdminApi() {}
 
@@ -39,6 +47,25 @@ final class AdminApi {
         router.route("/api/v1/*").handler(ctx -> authorize(ctx, env));
         mountUsers(router, env);
         mountDeploy(router, env);
+        router.get("/api/v1/divergent").handler(ctx -> {
+            if (env.system() == null) {
+                json(ctx, 200, new JsonObject().put("changes", new JsonArray()));
+                return;
+            }
+            int limit = parseLimit(ctx.queryParams().get("limit"));
+            ctx.vertx().executeBlocking(() -> env.store().replica().divergent(limit), false)
+                    .onSuccess(rows -> json(ctx, 200, new JsonObject().put("changes", rows))).onFailure(ctx::fail);
+        });
+        if (group.faultInjection()) {
+            // fault tests only (-Dtandem.faults=true): cut this node off from peers, and heal
+            router.post("/api/v1/faults/isolate").handler(ctx -> {
+                JsonObject body = body(ctx);
+                if (body == null) return;
+                var names = body.getJsonArray("from", new JsonArray()).stream().map(String::valueOf).toList();
+                json(ctx, 200, new JsonObject().put("isolated_from", new JsonArray(group.isolateFrom(names))));
+            });
+            router.post("/api/v1/faults/heal").handler(ctx -> json(ctx, 200, new JsonObject().put("healed", group.heal())));
+        }
         router.get("/api/v1/events").handler(ctx -> {
             long after;
             int limit;

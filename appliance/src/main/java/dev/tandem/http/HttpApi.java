@@ -24,7 +24,8 @@ public final class HttpApi {
 
     public static Router router(Vertx vertx, TandemConfig config, Health health, GroupMember group, WorkflowEngine engine,
                                 Durability durability, String adminToken, EventLog events,
-                                dev.tandem.admin.SystemStore system, dev.tandem.admin.Deployments deployments) {
+                                dev.tandem.admin.SystemStore system, dev.tandem.admin.Deployments deployments,
+                                dev.tandem.store.Store store) {
         long bodyLimit = config.http().bodyLimit();
         Router router = Router.router(vertx);
         router.route().handler(BodyHandler.create(false).setBodyLimit(bodyLimit));
@@ -36,7 +37,7 @@ public final class HttpApi {
 
         Forwarder forwarder = new Forwarder(vertx, group, config.node().name());
         AdminApi.mount(router, new AdminApi.Env(group, engine, adminToken, events, system, deployments, durability, forwarder,
-                config.group().failureTimeout().toMillis() + 2000));
+                config.group().failureTimeout().toMillis() + 2000, store));
         if (engine != null) {
             WorkflowRoutes routes = new WorkflowRoutes(engine, durability, group, config, forwarder);
             router.route("/workflows/:name").handler(routes);

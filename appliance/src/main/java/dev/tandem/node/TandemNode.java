@@ -54,8 +54,9 @@ public final class TandemNode implements AutoCloseable, NodeView {
     private Deployments deployments;
     private int httpPort;
 
+    /** A node; fault injection only when the JVM runs with {@code -Dtandem.faults=true} (fault tests, never production). */
     public TandemNode(TandemConfig config) {
-        this(config, false);
+        this(config, Boolean.getBoolean("tandem.faults"));
     }
 
     /** @param faults true to build the group channel with a DISCARD protocol (tests cut the network with it) */
@@ -133,7 +134,7 @@ public final class TandemNode implements AutoCloseable, NodeView {
         vertx = Vertx.vertx();
         HttpApi.Health health = new HttpApi.Health(() -> ready, () -> ready && group.mayAcknowledge(),
                 () -> ready && replication != null && replication.caughtUp(), this::healthSummary);
-        Router router = HttpApi.router(vertx, config, health, group, workflows, durability(), token, events, system, deployments);
+        Router router = HttpApi.router(vertx, config, health, group, workflows, durability(), token, events, system, deployments, store);
         var bind = config.http().bind();
         http = vertx.createHttpServer(new HttpServerOptions().setCompressionSupported(true))
                 .requestHandler(router)
