@@ -21,9 +21,9 @@ import org.slf4j.LoggerFactory;
  * Makes the workflows this node runs match what the group deployed: the {@code _system} records
  * (replicated like any data) are the truth; {@code data_dir/deployed/<name>/} holds each one
  * unpacked, with the sha256 it was unpacked from in {@code .tandem-sha256}. A reconcile runs when
- * the node starts, after a deploy on this node, and whenever replicated changes arrive (coalesced:
- * one runs, at most one waits), so a workflow deployed on the primary is loaded on the secondary
- * before a failover needs it. A deployed workflow takes precedence over one of the same name in
+ * the node starts, when it becomes primary, after a deploy on this node, and whenever replicated
+ * changes of {@code _system} arrive or a snapshot is installed (coalesced: one runs, at most one
+ * waits), so a workflow deployed on the primary is loaded on the secondary before a failover needs it. A deployed workflow takes precedence over one of the same name in
  * {@code workflows.dir}; removing it brings the local one back.
  */
 public final class Deployments implements AutoCloseable {
@@ -51,7 +51,7 @@ public final class Deployments implements AutoCloseable {
         this.events = events;
     }
 
-    /** Asks for a reconcile soon, on the deployments thread; cheap to call after every replicated batch. */
+    /** Asks for a reconcile soon, on the deployments thread; cheap, never blocks. */
     public void requestReconcile() {
         if (pending.compareAndSet(false, true)) {
             executor.execute(() -> {

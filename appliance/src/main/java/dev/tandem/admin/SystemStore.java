@@ -19,7 +19,7 @@ import java.util.regex.Pattern;
  * LSN to wait for before answering (SPEC G1/G2: acknowledged once replicated).
  */
 public final class SystemStore {
-    public static final String NS = "_system";
+    public static final String NS = Store.SYSTEM_NS;
     static final String USERS = "users", TOKENS = "tokens", WORKFLOWS = "workflows", ZIPS = "workflow_zips";
     public static final Pattern USER = Pattern.compile("[a-z][a-z0-9_.-]{0,62}");
     public static final Duration TOKEN_LIFETIME = Duration.ofHours(12);

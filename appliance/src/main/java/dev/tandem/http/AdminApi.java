@@ -2,7 +2,6 @@ package dev.tandem.http;
 
 import dev.tandem.admin.Deployments;
 import dev.tandem.admin.SystemStore;
-import dev.tandem.admin.WorkflowBundle;
 import dev.tandem.cluster.GroupMember;
 import dev.tandem.node.EventLog;
 import dev.tandem.workflows.Workflow;
@@ -24,7 +23,6 @@ import java.nio.charset.StandardCharsets;
  * primary: a secondary forwards them (SPEC 5), and they are answered once replicated.
  */
 final class AdminApi {
-    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(AdminApi.class);
 
     /** What the write endpoints need; {@code system} and {@code deployments} are null on a witness. */
     record Env(GroupMember group, WorkflowEngine engine, String adminToken, EventLog events, SystemStore system,
@@ -45,8 +43,8 @@ final class AdminApi {
         WorkflowEngine engine = env.engine();
         EventLog events = env.events();
         router.route("/api/v1/*").handler(ctx -> authorize(ctx, env));
-        mountUsers(router, env);
-        mountDeploy(router, env);
+        AdminWrites.mountUsers(router, env);
+        AdminWrites.mountDeploy(router, env);
         router.get("/api/v1/divergent").handler(ctx -> {
             if (env.system() == null) {
                 json(ctx, 200, new JsonObject().put("changes", new JsonArray()));
@@ -167,7 +165,7 @@ final class AdminApi {
         Errors.send(ctx, 401, message);
     }
 
-    private static JsonObject describe(Workflow wf, JsonObject deployment) {
+    static JsonObject describe(Workflow wf, JsonObject deployment) {
         JsonObject o = new JsonObject().put("name", wf.name()).put("state", wf.loaded() ? "loaded" : "failed")
                 .put("error", wf.loadError())
                 .put("routes", new JsonArray(wf.routes().stream().map(r -> r.method() + " " + r.pattern()).toList()))
@@ -179,163 +177,7 @@ final class AdminApi {
         return o;
     }
 
-    /** What a write endpoint did: the answer, and the LSN to wait for before giving it (0: nothing written). */
-    record Written(int status, JsonObject body, long lsn) {}
-
-    /**
-     * Runs {@code work} (blocking: JDBC, password hashing) on the primary and answers once its write is
-     * replicated; on a secondary forwards to the primary (holding while a failover is in progress), or
-     * refuses with 503 and the primary's address.
-     */
-    private static void onPrimary(RoutingContext ctx, Env env, java.util.concurrent.Callable<Written> work) {
-        if (env.system() == null) {
-            Errors.send(ctx, 503, "this node is a witness: it holds no data; send this to a data node");
-            return;
-        }
-        if (env.group().mayWrite()) {
-            ctx.vertx().executeBlocking(work, false)
-                    .onSuccess(w -> {
-                        var durable = w.lsn() == 0 ? java.util.concurrent.CompletableFuture.<Void>completedFuture(null)
-                                : env.durability().awaitDurable(w.lsn());
-                        durable.whenComplete((v, err) -> ctx.vertx().runOnContext(x -> {
-                            if (err != null) {
-                                Throwable c = err instanceof java.util.concurrent.CompletionException && err.getCause() != null ? err.getCause() : err;
-                                env.forwarder().refuse(ctx, c.getMessage());
-                            } else if (w.status() == 204) {
-                                ctx.response().setStatusCode(204).end();
-                            } else {
-                                json(ctx, w.status(), w.body());
-                            }
-                        }));
-                    })
-                    .onFailure(e -> {
-                        if (e instanceof IllegalArgumentException) {
-                            Errors.send(ctx, 400, e.getMessage());
-                        } else if (e instanceof dev.tandem.store.WriteRefusedException || e instanceof WriteRefusedException) {
-                            env.forwarder().refuse(ctx, e.getMessage());
-                        } else {
-                            String id = WorkflowRoutes.errorId();
-                            log.error("{} {} failed [error {}]", ctx.request().method(), ctx.normalizedPath(), id, e);
-                            Errors.send(ctx, 500, "the node failed to complete the request; see the node log for error " + id);
-                        }
-                    });
-            return;
-        }
-        if (Forwarder.wasForwarded(ctx)) {
-            env.forwarder().refuse(ctx, "this node is not the primary either; it was forwarded here by " + ctx.request().getHeader(Forwarder.FORWARDED_BY));
-            return;
-        }
-        env.group().awaitPrimary(env.failoverWaitMs()).whenComplete((v, err) -> ctx.vertx().runOnContext(x -> {
-            if (err != null) {
-                env.forwarder().refuse(ctx, "no primary: " + (err.getCause() != null ? err.getCause().getMessage() : err.getMessage()));
-            } else if (env.group().mayWrite()) {
-                onPrimary(ctx, env, work);
-            } else if (env.group().primaryHttp() != null) {
-                env.forwarder().forward(ctx, env.group().primaryHttp());
-            } else {
-                env.forwarder().refuse(ctx, "this node is not the primary; send this to the primary");
-            }
-        }));
-    }
-
-    private static void mountUsers(Router router, Env env) {
-        router.post("/api/v1/login").handler(ctx -> {
-            JsonObject body = body(ctx);
-            if (body == null) return;
-            if (!(body.getValue("user") instanceof String user) || !(body.getValue("password") instanceof String password)) {
-                Errors.send(ctx, 400, "send {\"user\": \"...\", \"password\": \"...\"}");
-                return;
-            }
-            onPrimary(ctx, env, () -> {
-                SystemStore.Login login = env.system().login(user, password);
-                if (login == null) {
-                    return new Written(401, Errors.body(401, "unauthorized", "wrong user or password"), 0);
-                }
-                return new Written(200, new JsonObject().put("token", login.token()).put("user", login.user())
-                        .put("expires_at", login.expiresAtMillis()), login.lsn());
-            });
-        });
-        router.post("/api/v1/logout").handler(ctx -> {
-            String auth = ctx.request().getHeader("Authorization");
-            String token = auth != null && auth.startsWith("Bearer ") ? auth.substring(7).strip() : "";
-            onPrimary(ctx, env, () -> new Written(204, null, env.system().logout(token)));
-        });
-        router.get("/api/v1/whoami").handler(ctx -> json(ctx, 200, new JsonObject().put("user", (String) ctx.get("user"))
-                .put("via", ctx.get("user") == null ? "loopback" : ctx.get("user").equals("admin-token") ? "admin token" : "login")));
-        router.get("/api/v1/users").handler(ctx -> {
-            if (env.system() == null) {
-                json(ctx, 200, new JsonObject().put("users", new JsonArray()));
-                return;
-            }
-            ctx.vertx().executeBlocking(() -> env.system().users(), false)
-                    .onSuccess(u -> json(ctx, 200, new JsonObject().put("users", u))).onFailure(ctx::fail);
-        });
-        router.post("/api/v1/users").handler(ctx -> {
-            JsonObject body = body(ctx);
-            if (body == null) return;
-            if (!(body.getValue("user") instanceof String user) || !(body.getValue("password") instanceof String password)) {
-                Errors.send(ctx, 400, "send {\"user\": \"...\", \"password\": \"at least 8 characters\"}");
-                return;
-            }
-            onPrimary(ctx, env, () -> new Written(201, new JsonObject().put("user", user), env.system().putUser(user, password)));
-        });
-        router.delete("/api/v1/users/:name").handler(ctx -> {
-            String name = ctx.pathParam("name");
-            onPrimary(ctx, env, () -> {
-                long lsn = env.system().deleteUser(name);
-                return lsn == 0 ? new Written(404, Errors.body(404, "not_found", "no user named '" + name + "'"), 0) : new Written(204, null, lsn);
-            });
-        });
-    }
-
-    /** On a worker thread: waits until {@code lsn} is as durable as the mode promises, or throws. */
-    private static void awaitDurable(Env env, long lsn) throws Exception {
-        try {
-            env.durability().awaitDurable(lsn).get(60, java.util.concurrent.TimeUnit.SECONDS);
-        } catch (java.util.concurrent.ExecutionException e) {
-            throw e.getCause() instanceof Exception c ? c : e;
-        }
-    }
-
-    private static void mountDeploy(Router router, Env env) {
-        router.post("/api/v1/workflows").handler(ctx -> {
-            String name = ctx.queryParams().get("name");
-            if (name == null || !WorkflowEngine.NAME.matcher(name).matches()) {
-                Errors.send(ctx, 400, "name the workflow: POST /api/v1/workflows?name=myflow with the zipped folder as the body "
-                        + "(1-63 of a-z, 0-9, '_', '-', starting with a letter)");
-                return;
-            }
-            byte[] zip = ctx.body() == null || ctx.body().buffer() == null ? new byte[0] : ctx.body().buffer().getBytes();
-            try {
-                WorkflowBundle.check(zip);
-            } catch (WorkflowBundle.BadBundleException e) {
-                Errors.send(ctx, 400, e.getMessage());
-                return;
-            }
-            String by = ctx.get("user") instanceof String u ? u : "loopback";
-            onPrimary(ctx, env, () -> {
-                awaitDurable(env, env.system().deploy(name, zip, by));
-                env.deployments().reconcile(); // load it here before answering; the secondary does on apply
-                Workflow wf = env.engine().get(name);
-                return new Written(201, describe(wf, env.system().deployed().get(name)), 0);
-            });
-        });
-        router.delete("/api/v1/workflows/:name").handler(ctx -> {
-            String name = ctx.pathParam("name");
-            onPrimary(ctx, env, () -> {
-                long lsn = env.system().undeploy(name);
-                if (lsn == 0) {
-                    return new Written(404, Errors.body(404, "not_found", "no deployed workflow named '" + name + "'"
-                            + (env.engine().get(name) != null ? " (this one comes from workflows.dir on this node; remove its folder there)" : "")), 0);
-                }
-                awaitDurable(env, lsn);
-                env.deployments().reconcile();
-                return new Written(204, null, 0);
-            });
-        });
-    }
-
-    private static JsonObject body(RoutingContext ctx) {
+    static JsonObject body(RoutingContext ctx) {
         String text = ctx.body() == null ? null : ctx.body().asString();
         if (text == null || text.isBlank()) return new JsonObject();
         try {

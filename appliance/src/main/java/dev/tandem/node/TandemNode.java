@@ -90,7 +90,7 @@ public final class TandemNode implements AutoCloseable, NodeView {
             system = new SystemStore(store);
             deployments = new Deployments(system, workflows, node.dataDir().resolve("deployed"), config.workflows().dir(), events::append);
             deployments.reconcile(); // what the group deployed, as far as this node's store knows
-            store.onApplied(deployments::requestReconcile);
+            store.onSystemApplied(deployments::requestReconcile);
         }
         group = new GroupMember(config, terms, store == null ? null : new GroupMember.DataState() {
             @Override
