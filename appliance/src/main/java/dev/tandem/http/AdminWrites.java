@@ -144,14 +144,13 @@ final class AdminWrites {
                 return;
             }
             byte[] zip = ctx.body() == null || ctx.body().buffer() == null ? new byte[0] : ctx.body().buffer().getBytes();
-            try {
-                WorkflowBundle.check(zip);
-            } catch (WorkflowBundle.BadBundleException e) {
-                Errors.send(ctx, 400, e.getMessage());
-                return;
-            }
             String by = ctx.get("user") instanceof String u ? u : "loopback";
             onPrimary(ctx, env, () -> {
+                try {
+                    WorkflowBundle.check(zip); // unzipping is work: off the event loop, like the rest
+                } catch (WorkflowBundle.BadBundleException e) {
+                    throw new IllegalArgumentException(e.getMessage());
+                }
                 awaitDurable(env, env.system().deploy(name, zip, by));
                 env.deployments().reconcile(); // load it here before answering; the secondary does on apply
                 Workflow wf = env.engine().get(name);

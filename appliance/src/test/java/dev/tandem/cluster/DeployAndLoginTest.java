@@ -35,6 +35,12 @@ class DeployAndLoginTest {
             assertThat(Files.readString(root.resolve(primary).resolve(AdminToken.FILE)).strip())
                     .as("one admin token for the group (derived from its secret)").isEqualTo(adminToken);
 
+            var notAZip = onPrimary.send(zipPost(onPrimary, "/api/v1/workflows?name=bad", "nope".getBytes(), adminToken));
+            assertThat(notAZip.status()).isEqualTo(400);
+            assertThat(notAZip.json().getString("message")).contains("zip");
+            assertThat(onPrimary.send(zipPost(onPrimary, "/api/v1/workflows", Http.zip(greet, Map.of()), adminToken)).json()
+                    .getString("message")).contains("?name=");
+
             // deploy through the secondary: forwarded to the primary, answered once loaded there
             var deployed = onSecondary.send(zipPost(onSecondary, "/api/v1/workflows?name=greet", Http.zip(greet, Map.of()), adminToken));
             assertThat(deployed.status()).as(deployed.body()).isEqualTo(201);
