@@ -138,8 +138,7 @@ final class AdminApi {
         }
         String remote = ctx.request().remoteAddress() == null ? "" : ctx.request().remoteAddress().hostAddress();
         boolean loopback = remote.startsWith("127.") || remote.equals("0:0:0:0:0:0:0:1") || remote.equals("::1");
-        String auth = ctx.request().getHeader("Authorization");
-        String token = auth != null && auth.startsWith("Bearer ") ? auth.substring(7).strip() : null;
+        String token = bearer(ctx);
         if (token != null && MessageDigest.isEqual(token.getBytes(StandardCharsets.UTF_8), env.adminToken().getBytes(StandardCharsets.UTF_8))) {
             ctx.put("user", "admin-token");
             ctx.next();
@@ -158,6 +157,12 @@ final class AdminApi {
             unauthorized(ctx, "log in: POST /api/v1/login {\"user\", \"password\"}, then send 'Authorization: Bearer <token>' "
                     + "(or the group's admin token from data_dir/admin.token)");
         }
+    }
+
+    /** The token of an {@code Authorization: Bearer} header, or null. */
+    static String bearer(RoutingContext ctx) {
+        String auth = ctx.request().getHeader("Authorization");
+        return auth != null && auth.startsWith("Bearer ") ? auth.substring(7).strip() : null;
     }
 
     private static void unauthorized(RoutingContext ctx, String message) {

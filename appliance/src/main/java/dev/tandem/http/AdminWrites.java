@@ -76,16 +76,23 @@ final class AdminWrites {
         }));
     }
 
+    /** {user, password} from a JSON body; null after answering 400 when they are not both strings. */
+    private static String[] credentials(RoutingContext ctx, String passwordHint) {
+        JsonObject body = AdminApi.body(ctx);
+        if (body == null) return null;
+        if (!(body.getValue("user") instanceof String user) || !(body.getValue("password") instanceof String password)) {
+            Errors.send(ctx, 400, "send {\"user\": \"...\", \"password\": \"" + passwordHint + "\"}");
+            return null;
+        }
+        return new String[] {user, password};
+    }
+
     static void mountUsers(Router router, AdminApi.Env env) {
         router.post("/api/v1/login").handler(ctx -> {
-            JsonObject body = AdminApi.body(ctx);
-            if (body == null) return;
-            if (!(body.getValue("user") instanceof String user) || !(body.getValue("password") instanceof String password)) {
-                Errors.send(ctx, 400, "send {\"user\": \"...\", \"password\": \"...\"}");
-                return;
-            }
+            String[] c = credentials(ctx, "...");
+            if (c == null) return;
             onPrimary(ctx, env, () -> {
-                SystemStore.Login login = env.system().login(user, password);
+                SystemStore.Login login = env.system().login(c[0], c[1]);
                 if (login == null) {
                     return new Written(401, Errors.body(401, "unauthorized", "wrong user or password"), 0);
                 }
@@ -94,9 +101,8 @@ final class AdminWrites {
             });
         });
         router.post("/api/v1/logout").handler(ctx -> {
-            String auth = ctx.request().getHeader("Authorization");
-            String token = auth != null && auth.startsWith("Bearer ") ? auth.substring(7).strip() : "";
-            onPrimary(ctx, env, () -> new Written(204, null, env.system().logout(token)));
+            String token = AdminApi.bearer(ctx);
+            onPrimary(ctx, env, () -> new Written(204, null, token == null ? 0 : env.system().logout(token)));
         });
         router.get("/api/v1/whoami").handler(ctx -> AdminApi.json(ctx, 200, new JsonObject().put("user", (String) ctx.get("user"))
                 .put("via", ctx.get("user") == null ? "loopback" : ctx.get("user").equals("admin-token") ? "admin token" : "login")));
@@ -109,13 +115,9 @@ final class AdminWrites {
                     .onSuccess(u -> AdminApi.json(ctx, 200, new JsonObject().put("users", u))).onFailure(ctx::fail);
         });
         router.post("/api/v1/users").handler(ctx -> {
-            JsonObject body = AdminApi.body(ctx);
-            if (body == null) return;
-            if (!(body.getValue("user") instanceof String user) || !(body.getValue("password") instanceof String password)) {
-                Errors.send(ctx, 400, "send {\"user\": \"...\", \"password\": \"at least 8 characters\"}");
-                return;
-            }
-            onPrimary(ctx, env, () -> new Written(201, new JsonObject().put("user", user), env.system().putUser(user, password)));
+            String[] c = credentials(ctx, "at least 8 characters");
+            if (c == null) return;
+            onPrimary(ctx, env, () -> new Written(201, new JsonObject().put("user", c[0]), env.system().putUser(c[0], c[1])));
         });
         router.delete("/api/v1/users/:name").handler(ctx -> {
             String name = ctx.pathParam("name");
