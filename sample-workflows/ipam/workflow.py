@@ -6,6 +6,7 @@ Routes (under /workflows/ipam):
   POST   /pools/{pool}/allocations       {"owner": "web-1"} -> 201 {"ip": "10.0.0.1", "owner": "web-1"}
   GET    /pools/{pool}/allocations       -> {"allocations": [{"ip", "owner"}, ...]}
   DELETE /pools/{pool}/allocations/{ip}  -> 204
+  GET    /                               -> {"node", "role", "term", "writable", "lag", "pools"}
 
 Each allocation is one transaction: it reads the pool, takes the next free host address and
 records it, so an address is never handed out twice, on this node or after a failover.
@@ -13,7 +14,7 @@ records it, so an address is never handed out twice, on this node or after a fai
 import ipaddress
 import re
 
-from tandem import route, state, HttpError
+from tandem import route, state, ha, HttpError
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 _networks = {}  # cidr -> ip_network; parsing is the slow part in an interpreter
@@ -52,6 +53,25 @@ def _pool(tx, name):
     if pool is None:
         raise HttpError(404, "no pool %r; create it with POST /workflows/ipam/pools" % name)
     return pool
+
+
+@ha.on(ha.EventId.NODE_ROLE_CHANGED)
+def _warm_on_promotion(event, **kwargs):
+    """A new primary parses every pool's network before the first allocation asks for it, so the
+    writes right after a failover do not pay for it (state reads are local: the pools replicated)."""
+    if event.new == ha.NodeRole.PRIMARY:
+        for _, pool in state.scan("pools", limit=10000):
+            _network(pool["cidr"])
+
+
+@route("GET", "/")
+def status(request):
+    """Which node answered and whether it takes allocations: reads are served by either node (a
+    secondary's answer may lag by "lag" changes); allocations go to the primary."""
+    me = ha.get_node_state()
+    return {"node": me.get("name"), "role": me.get("role"), "term": me.get("term"),
+            "writable": me.get("role") == ha.NodeRole.PRIMARY, "lag": me.get("lag", 0),
+            "pools": len(state.scan("pools", limit=10000))}
 
 
 @route("POST", "/pools")

@@ -93,7 +93,10 @@ final class DemoCommand implements Callable<Integer> {
         System.out.println("         bin/tandem status --url http://127.0.0.1:" + port);
         System.out.println("         curl http://127.0.0.1:" + port + "/health/primary   (200 only on the primary)");
         System.out.println("         kill -9 <pid of the primary>, then status again: the other node takes over");
-        System.out.println("  admin: from loopback, or with the token in " + dir.resolve("node-a").resolve("admin.token"));
+        String password = adminLogin(port, Files.readString(dir.resolve("node-a").resolve(dev.tandem.node.AdminToken.FILE)).strip());
+        System.out.println("  login: POST /api/v1/login {\"user\": \"admin\", \"password\": \"" + password + "\"}"
+                + (password.startsWith("(") ? "" : "   (a new password each demo run)"));
+        System.out.println("  admin: from loopback, or with the group's token in " + dir.resolve("node-a").resolve("admin.token"));
         System.out.println("  Ctrl-C stops the demo");
         stopped.await();
         return TandemCli.OK;
@@ -109,6 +112,28 @@ final class DemoCommand implements Callable<Integer> {
         if (home != null) cmd.add("-Dtandem.home=" + home);
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), TandemCli.class.getName(), "run", "--config", config.toString()));
         return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+    }
+
+    /** Sets user admin's password to a fresh random one (a replicated write, so it waits for a primary); returns it. */
+    private static String adminLogin(int port, String adminToken) throws InterruptedException {
+        String password = dev.tandem.admin.Passwords.newToken().substring(0, 16);
+        HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(500)).build();
+        long end = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        String last = "no answer";
+        while (System.nanoTime() < end) {
+            try {
+                var r = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/api/v1/users")).timeout(Duration.ofSeconds(10))
+                        .header("Authorization", "Bearer " + adminToken).header("content-type", "application/json")
+                        .POST(HttpRequest.BodyPublishers.ofString("{\"user\": \"admin\", \"password\": \"" + password + "\"}")).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                if (r.statusCode() == 201) return password;
+                last = r.statusCode() + " " + r.body();
+            } catch (IOException e) {
+                last = e.toString();
+            }
+            Thread.sleep(200); // polling interval of a wait with a deadline
+        }
+        return "(could not create the admin user: " + last + ")";
     }
 
     private static boolean awaitReady(int port, Process p, Duration deadline) throws InterruptedException {

@@ -197,6 +197,40 @@ public final class GroupMember implements AutoCloseable {
     }
 
     /** The JGroups channel (tests reach its DISCARD protocol through it). */
+    /**
+     * Fault injection (only on a channel built with DISCARD, see {@code -Dtandem.faults}): drops every
+     * message from the named peers until {@link #heal()}. Call it on both sides for a full partition.
+     * Returns the names it found in the current view.
+     */
+    public List<String> isolateFrom(java.util.Collection<String> names) {
+        org.jgroups.protocols.DISCARD discard = channel.getProtocolStack().findProtocol(org.jgroups.protocols.DISCARD.class);
+        if (discard == null) throw new IllegalStateException("fault injection is off; start the node with -Dtandem.faults=true");
+        List<String> found = new ArrayList<>();
+        org.jgroups.View v = channel.getView();
+        for (org.jgroups.Address a : v == null ? List.<org.jgroups.Address>of() : v.getMembers()) {
+            String n = org.jgroups.util.NameCache.get(a);
+            if (n != null && names.contains(n)) {
+                discard.addIgnoreMember(a);
+                found.add(n);
+            }
+        }
+        log.warn("FAULT INJECTION: dropping every message from {}", found);
+        return found;
+    }
+
+    /** Ends {@link #isolateFrom}; returns false when fault injection is off. */
+    public boolean heal() {
+        org.jgroups.protocols.DISCARD discard = channel.getProtocolStack().findProtocol(org.jgroups.protocols.DISCARD.class);
+        if (discard == null) return false;
+        discard.resetIgnoredMembers();
+        log.warn("FAULT INJECTION: healed");
+        return true;
+    }
+
+    public boolean faultInjection() {
+        return channel.getProtocolStack().findProtocol(org.jgroups.protocols.DISCARD.class) != null;
+    }
+
     public JChannel channel() {
         return channel;
     }
@@ -270,8 +304,18 @@ public final class GroupMember implements AutoCloseable {
                 .put("primary", primary).put("address", config.group().bind().toString()).put("http", httpUrl)
                 .put("maintenance", maintenance()).put("last_decision", lastDecision)
                 .put("lease_ms", role == Role.PRIMARY ? Math.max(0, leaseUntil - now()) : 0);
-        if (data != null) o.put("lsn", data.lastLsn()).put("last_term", data.lastTerm());
+        if (data != null) {
+            long lsn = data.lastLsn();
+            o.put("lsn", lsn).put("last_term", data.lastTerm()).put("lag", Math.max(0, primaryLsn(lsn) - lsn));
+        }
         return o;
+    }
+
+    /** The primary's last LSN as far as this node knows: its own when primary, else the primary's last status. */
+    private long primaryLsn(long myLsn) {
+        String p = primary;
+        return role == Role.PRIMARY ? myLsn : peers.values().stream()
+                .filter(x -> x.state().name().equals(p)).mapToLong(x -> x.state().lsn()).findFirst().orElse(myLsn);
     }
 
     /** The group as this node sees it (SPEC GET /api/v1/group). */
@@ -279,8 +323,7 @@ public final class GroupMember implements AutoCloseable {
         return CompletableFuture.supplyAsync(() -> {
             long now = now();
             long myLsn = data == null ? 0 : data.lastLsn();
-            long primaryLsn = role == Role.PRIMARY ? myLsn : peers.values().stream()
-                    .filter(p -> p.state().name().equals(primary)).mapToLong(p -> p.state().lsn()).findFirst().orElse(myLsn);
+            long primaryLsn = primaryLsn(myLsn);
             JsonArray nodes = new JsonArray();
             JsonObject self = nodeJson().put("state", "up").put("heartbeat_age_ms", 0)
                     .put("lag", witness ? 0 : Math.max(0, primaryLsn - myLsn));

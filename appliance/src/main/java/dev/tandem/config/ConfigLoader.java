@@ -177,19 +177,24 @@ public final class ConfigLoader {
             } else if (value instanceof ScalarNode s) {
                 entries.put(key, new Entry(s.getTag().equals(Tag.NULL) ? null : s.getValue(), where));
             } else if (value instanceof SequenceNode seq) {
-                List<String> items = new ArrayList<>();
-                for (Node item : seq.getValue()) {
-                    if (item instanceof ScalarNode s) {
-                        items.add(s.getValue());
-                    } else {
-                        problems.add(label + ":" + line(item) + ": " + key + ": list items must be plain values");
-                    }
-                }
-                entries.put(key, new Entry(items, where));
+                entries.put(key, new Entry(scalars(seq, key, label, problems), where));
             } else {
                 problems.add(where + ": " + key + ": expected a plain value, found a mapping");
             }
         }
+    }
+
+    /** The items of a YAML list, each of which must be a plain value. */
+    private static List<String> scalars(SequenceNode seq, String key, String label, List<String> problems) {
+        List<String> items = new ArrayList<>();
+        for (Node item : seq.getValue()) {
+            if (item instanceof ScalarNode s) {
+                items.add(s.getValue());
+            } else {
+                problems.add(label + ":" + line(item) + ": " + key + ": list items must be plain values");
+            }
+        }
+        return items;
     }
 
     private static void walkCommands(MappingNode map, String label, Map<String, Entry> entries, List<String> problems) {
@@ -203,15 +208,7 @@ public final class ConfigLoader {
             if (entries.containsKey(key)) {
                 problems.add(where + ": not valid YAML: duplicate key " + key + "; set each key once");
             } else if (t.getValueNode() instanceof SequenceNode seq) {
-                List<String> argv = new ArrayList<>();
-                for (Node item : seq.getValue()) {
-                    if (item instanceof ScalarNode s) {
-                        argv.add(s.getValue());
-                    } else {
-                        problems.add(label + ":" + line(item) + ": " + key + ": list items must be plain values");
-                    }
-                }
-                entries.put(key, new Entry(argv, where));
+                entries.put(key, new Entry(scalars(seq, key, label, problems), where));
             } else {
                 problems.add(where + ": " + key + ": expected a list: the program and its arguments, e.g. "
                         + "[/usr/sbin/ip, addr, replace, 192.0.2.10/24, dev, eth0]");

@@ -1,5 +1,7 @@
 package dev.tandem.http;
 
+import dev.tandem.admin.Deployments;
+import dev.tandem.admin.SystemStore;
 import dev.tandem.cluster.GroupMember;
 import dev.tandem.node.EventLog;
 import dev.tandem.workflows.Workflow;
@@ -13,15 +15,55 @@ import java.security.MessageDigest;
 import java.nio.charset.StandardCharsets;
 
 /**
- * {@code /api/v1}: the group and this node, planned switchover, maintenance mode, workflows.
- * Until the admin issue adds users and logins, a request must come from loopback or carry
- * {@code Authorization: Bearer <data_dir/admin.token>}.
+ * {@code /api/v1}: login and users, the group and this node, planned switchover, maintenance mode,
+ * workflows (list, deploy, remove). A request is allowed with {@code Authorization: Bearer <token>}
+ * where the token is a login's (users and tokens live in the replicated store, so a token keeps
+ * working on the other node after failover) or the group's admin token ({@code data_dir/admin.token},
+ * what the CLI uses); from loopback, for now, without one. Writes (login, users, deploy) happen on the
+ * primary: a secondary forwards them (SPEC 5), and they are answered once replicated.
  */
 final class AdminApi {
+
+    /** What the write endpoints need; {@code system} and {@code deployments} are null on a witness. */
+    record Env(GroupMember group, WorkflowEngine engine, String adminToken, EventLog events, SystemStore system,
+               Deployments deployments, Durability durability, Forwarder forwarder, long failoverWaitMs, dev.tandem.store.Store store) {}
+
+    private static int parseLimit(String text) {
+        try {
+            return text == null ? 100 : Math.max(1, Math.min(Integer.parseInt(text), 10_000));
+        } catch (NumberFormatException e) {
+            return 100;
+        }
+    }
+
     private AdminApi() {}
 
-    static void mount(Router router, GroupMember group, WorkflowEngine engine, String adminToken, EventLog events) {
-        router.route("/api/v1/*").handler(ctx -> authorize(ctx, adminToken));
+    static void mount(Router router, Env env) {
+        GroupMember group = env.group();
+        WorkflowEngine engine = env.engine();
+        EventLog events = env.events();
+        router.route("/api/v1/*").handler(ctx -> authorize(ctx, env));
+        AdminWrites.mountUsers(router, env);
+        AdminWrites.mountDeploy(router, env);
+        router.get("/api/v1/divergent").handler(ctx -> {
+            if (env.system() == null) {
+                json(ctx, 200, new JsonObject().put("changes", new JsonArray()));
+                return;
+            }
+            int limit = parseLimit(ctx.queryParams().get("limit"));
+            ctx.vertx().executeBlocking(() -> env.store().replica().divergent(limit), false)
+                    .onSuccess(rows -> json(ctx, 200, new JsonObject().put("changes", rows))).onFailure(ctx::fail);
+        });
+        if (group.faultInjection()) {
+            // fault tests only (-Dtandem.faults=true): cut this node off from peers, and heal
+            router.post("/api/v1/faults/isolate").handler(ctx -> {
+                JsonObject body = body(ctx);
+                if (body == null) return;
+                var names = body.getJsonArray("from", new JsonArray()).stream().map(String::valueOf).toList();
+                json(ctx, 200, new JsonObject().put("isolated_from", new JsonArray(group.isolateFrom(names))));
+            });
+            router.post("/api/v1/faults/heal").handler(ctx -> json(ctx, 200, new JsonObject().put("healed", group.heal())));
+        }
         router.get("/api/v1/events").handler(ctx -> {
             long after;
             int limit;
@@ -82,31 +124,65 @@ final class AdminApi {
         router.get("/api/v1/workflows").handler(ctx -> {
             JsonArray list = new JsonArray();
             if (engine != null) {
-                for (Workflow wf : engine.all()) {
-                    list.add(new JsonObject().put("name", wf.name()).put("state", wf.loaded() ? "loaded" : "failed")
-                            .put("error", wf.loadError())
-                            .put("routes", new JsonArray(wf.routes().stream().map(r -> r.method() + " " + r.pattern()).toList())));
-                }
+                java.util.Map<String, JsonObject> deployed = env.system() == null ? java.util.Map.of() : env.system().deployed();
+                for (Workflow wf : engine.all()) list.add(describe(wf, deployed.get(wf.name())));
             }
             json(ctx, 200, new JsonObject().put("workflows", list));
         });
     }
 
-    private static void authorize(RoutingContext ctx, String adminToken) {
+    private static void authorize(RoutingContext ctx, Env env) {
+        if (ctx.normalizedPath().equals("/api/v1/login")) {
+            ctx.next();
+            return;
+        }
         String remote = ctx.request().remoteAddress() == null ? "" : ctx.request().remoteAddress().hostAddress();
         boolean loopback = remote.startsWith("127.") || remote.equals("0:0:0:0:0:0:0:1") || remote.equals("::1");
-        String auth = ctx.request().getHeader("Authorization");
-        boolean tokenOk = auth != null && auth.startsWith("Bearer ")
-                && MessageDigest.isEqual(auth.substring(7).strip().getBytes(StandardCharsets.UTF_8), adminToken.getBytes(StandardCharsets.UTF_8));
-        if (loopback || tokenOk) {
+        String token = bearer(ctx);
+        if (token != null && MessageDigest.isEqual(token.getBytes(StandardCharsets.UTF_8), env.adminToken().getBytes(StandardCharsets.UTF_8))) {
+            ctx.put("user", "admin-token");
+            ctx.next();
+        } else if (token != null && env.system() != null) {
+            ctx.vertx().executeBlocking(() -> env.system().userOfToken(token), false).onComplete(r -> {
+                if (r.succeeded() && r.result() != null) {
+                    ctx.put("user", r.result());
+                    ctx.next();
+                } else { // a token that is presented must be good, from loopback too
+                    unauthorized(ctx, "the token is unknown or expired; log in again with POST /api/v1/login");
+                }
+            });
+        } else if (loopback) {
             ctx.next();
         } else {
-            ctx.response().putHeader("WWW-Authenticate", "Bearer");
-            Errors.send(ctx, 401, "log in: send 'Authorization: Bearer <token>' with the token from the node's data_dir/admin.token");
+            unauthorized(ctx, "log in: POST /api/v1/login {\"user\", \"password\"}, then send 'Authorization: Bearer <token>' "
+                    + "(or the group's admin token from data_dir/admin.token)");
         }
     }
 
-    private static JsonObject body(RoutingContext ctx) {
+    /** The token of an {@code Authorization: Bearer} header, or null. */
+    static String bearer(RoutingContext ctx) {
+        String auth = ctx.request().getHeader("Authorization");
+        return auth != null && auth.startsWith("Bearer ") ? auth.substring(7).strip() : null;
+    }
+
+    private static void unauthorized(RoutingContext ctx, String message) {
+        ctx.response().putHeader("WWW-Authenticate", "Bearer");
+        Errors.send(ctx, 401, message);
+    }
+
+    static JsonObject describe(Workflow wf, JsonObject deployment) {
+        JsonObject o = new JsonObject().put("name", wf.name()).put("state", wf.loaded() ? "loaded" : "failed")
+                .put("error", wf.loadError())
+                .put("routes", new JsonArray(wf.routes().stream().map(r -> r.method() + " " + r.pattern()).toList()))
+                .put("source", deployment != null && wf.dir().endsWith(java.nio.file.Path.of("deployed", wf.name())) ? "deployed" : "local");
+        if (deployment != null) {
+            o.put("sha256", deployment.getString("sha256")).put("deployed_at", deployment.getLong("deployed_at"))
+                    .put("deployed_by", deployment.getString("deployed_by"));
+        }
+        return o;
+    }
+
+    static JsonObject body(RoutingContext ctx) {
         String text = ctx.body() == null ? null : ctx.body().asString();
         if (text == null || text.isBlank()) return new JsonObject();
         try {

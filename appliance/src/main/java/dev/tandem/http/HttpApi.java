@@ -23,7 +23,9 @@ public final class HttpApi {
     private HttpApi() {}
 
     public static Router router(Vertx vertx, TandemConfig config, Health health, GroupMember group, WorkflowEngine engine,
-                                Durability durability, String adminToken, EventLog events) {
+                                Durability durability, String adminToken, EventLog events,
+                                dev.tandem.admin.SystemStore system, dev.tandem.admin.Deployments deployments,
+                                dev.tandem.store.Store store) {
         long bodyLimit = config.http().bodyLimit();
         Router router = Router.router(vertx);
         router.route().handler(BodyHandler.create(false).setBodyLimit(bodyLimit));
@@ -33,9 +35,11 @@ public final class HttpApi {
         router.get("/health/primary").handler(ctx -> health(ctx, health.primary(), health));
         router.get("/health/secondary").handler(ctx -> health(ctx, health.secondary(), health));
 
-        AdminApi.mount(router, group, engine, adminToken, events);
+        Forwarder forwarder = new Forwarder(vertx, group, config.node().name());
+        AdminApi.mount(router, new AdminApi.Env(group, engine, adminToken, events, system, deployments, durability, forwarder,
+                config.group().failureTimeout().toMillis() + 2000, store));
         if (engine != null) {
-            WorkflowRoutes routes = new WorkflowRoutes(vertx, engine, durability, group, config);
+            WorkflowRoutes routes = new WorkflowRoutes(engine, durability, group, config, forwarder);
             router.route("/workflows/:name").handler(routes);
             router.route("/workflows/:name/*").handler(routes);
         }

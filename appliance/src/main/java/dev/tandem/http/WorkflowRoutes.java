@@ -8,11 +8,6 @@ import dev.tandem.workflows.WorkflowResponse;
 import dev.tandem.cluster.GroupMember;
 import dev.tandem.config.TandemConfig;
 import io.vertx.core.Handler;
-import io.vertx.core.Vertx;
-import io.vertx.core.http.HttpClient;
-import io.vertx.core.http.HttpClientOptions;
-import io.vertx.core.http.PoolOptions;
-import io.vertx.core.http.RequestOptions;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.Json;
@@ -29,19 +24,19 @@ import org.slf4j.LoggerFactory;
 /** {@code /workflows/{name}/...}: validates the request, runs the route on the workflow's thread, answers. */
 final class WorkflowRoutes implements Handler<RoutingContext> {
     private static final Logger log = LoggerFactory.getLogger(WorkflowRoutes.class);
-    static final String FORWARDED_BY = "X-Tandem-Forwarded-By";
+    static final String FORWARDED_BY = Forwarder.FORWARDED_BY;
     private final WorkflowEngine engine;
     private final Durability durability;
     private final GroupMember group;
     private final TandemConfig config;
-    private final HttpClient client;
+    private final Forwarder forwarder;
 
-    WorkflowRoutes(Vertx vertx, WorkflowEngine engine, Durability durability, GroupMember group, TandemConfig config) {
+    WorkflowRoutes(WorkflowEngine engine, Durability durability, GroupMember group, TandemConfig config, Forwarder forwarder) {
         this.engine = engine;
         this.durability = durability;
         this.group = group;
         this.config = config;
-        this.client = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true).setConnectTimeout(1000), new PoolOptions().setHttp1MaxSize(64));
+        this.forwarder = forwarder;
     }
 
     @Override
@@ -135,34 +130,11 @@ final class WorkflowRoutes implements Handler<RoutingContext> {
     }
 
     private void refuse(RoutingContext ctx, String message) {
-        ctx.response().putHeader("Retry-After", "1");
-        if (group.primary() != null) ctx.response().putHeader("X-Tandem-Primary", group.primary() + " " + group.primaryHttp());
-        Errors.send(ctx, 503, message);
+        forwarder.refuse(ctx, message);
     }
 
     private void forward(RoutingContext ctx, String primaryUrl) {
-        HttpServerRequest in = ctx.request();
-        RequestOptions opts = new RequestOptions().setMethod(in.method()).setAbsoluteURI(primaryUrl + in.uri()).setTimeout(30_000);
-        in.headers().forEach(h -> {
-            String n = h.getKey().toLowerCase();
-            if (!n.equals("host") && !n.equals("content-length") && !n.equals("connection") && !n.equals("transfer-encoding")) {
-                opts.addHeader(h.getKey(), h.getValue());
-            }
-        });
-        opts.addHeader(FORWARDED_BY, config.node().name());
-        client.request(opts)
-                .compose(r -> ctx.body() == null || ctx.body().buffer() == null ? r.send() : r.send(ctx.body().buffer()))
-                .compose(resp -> resp.body().map(b -> {
-                    var out = ctx.response().setStatusCode(resp.statusCode());
-                    resp.headers().forEach(h -> {
-                        String n = h.getKey().toLowerCase();
-                        if (!n.equals("content-length") && !n.equals("connection") && !n.equals("transfer-encoding")) out.putHeader(h.getKey(), h.getValue());
-                    });
-                    out.putHeader(FORWARDED_BY, config.node().name());
-                    out.end(b);
-                    return b;
-                }))
-                .onFailure(e -> refuse(ctx, "could not forward to the primary at " + primaryUrl + ": " + e.getMessage()));
+        forwarder.forward(ctx, primaryUrl);
     }
 
     private void run(RoutingContext ctx, Workflow wf, Map.Entry<RoutePattern, Map<String, String>> chosen, WorkflowRequest wreq) {

@@ -12,6 +12,8 @@ import dev.tandem.http.WriteRefusedException;
 import dev.tandem.replication.Replication;
 import dev.tandem.replication.ReplicationException;
 import dev.tandem.store.Store;
+import dev.tandem.admin.Deployments;
+import dev.tandem.admin.SystemStore;
 import dev.tandem.workflows.HostCommands;
 import dev.tandem.workflows.NodeView;
 import dev.tandem.workflows.Workflow;
@@ -48,10 +50,13 @@ public final class TandemNode implements AutoCloseable, NodeView {
     private final EventLog events = new EventLog();
     private final Extensions extensions = new Extensions();
     private volatile boolean ready;
+    private SystemStore system;
+    private Deployments deployments;
     private int httpPort;
 
+    /** A node; fault injection only when the JVM runs with {@code -Dtandem.faults=true} (fault tests, never production). */
     public TandemNode(TandemConfig config) {
-        this(config, false);
+        this(config, Boolean.getBoolean("tandem.faults"));
     }
 
     /** @param faults true to build the group channel with a DISCARD protocol (tests cut the network with it) */
@@ -67,7 +72,7 @@ public final class TandemNode implements AutoCloseable, NodeView {
         String token;
         try {
             Files.createDirectories(node.dataDir());
-            token = AdminToken.ensure(node.dataDir());
+            token = AdminToken.ensure(node.dataDir(), config.group().secretFile());
         } catch (IOException e) {
             throw new IllegalStateException("cannot prepare node.data_dir " + node.dataDir() + ": " + e.getMessage(), e);
         }
@@ -82,6 +87,10 @@ public final class TandemNode implements AutoCloseable, NodeView {
                     run -> events.append("COMMAND_RUN", run));
             workflows = new WorkflowEngine(node.dataDir().resolve("pylib"), store, this, commands);
             workflows.loadAll(config.workflows().dir());
+            system = new SystemStore(store);
+            deployments = new Deployments(system, workflows, node.dataDir().resolve("deployed"), config.workflows().dir(), events::append);
+            deployments.reconcile(); // what the group deployed, as far as this node's store knows
+            store.onSystemApplied(deployments::requestReconcile);
         }
         group = new GroupMember(config, terms, store == null ? null : new GroupMember.DataState() {
             @Override
@@ -98,6 +107,7 @@ public final class TandemNode implements AutoCloseable, NodeView {
             @Override
             public void becomingPrimary(long term) {
                 if (store != null) store.setWriteTerm(term);
+                if (deployments != null) deployments.requestReconcile(); // hands off: never delays the promotion
             }
 
             @Override
@@ -118,12 +128,13 @@ public final class TandemNode implements AutoCloseable, NodeView {
             group.setReplicationInfo(replication::info);
             store.setWriteGate(group::mayWrite);
             deliverRoleChange(null, group.role(), group.term(), "workflow loaded"); // SPEC 6, hook delivery 1
+            workflows.onInstall(this::welcome); // and the same for each workflow deployed from now on
         }
 
         vertx = Vertx.vertx();
         HttpApi.Health health = new HttpApi.Health(() -> ready, () -> ready && group.mayAcknowledge(),
                 () -> ready && replication != null && replication.caughtUp(), this::healthSummary);
-        Router router = HttpApi.router(vertx, config, health, group, workflows, durability(), token, events);
+        Router router = HttpApi.router(vertx, config, health, group, workflows, durability(), token, events, system, deployments, store);
         var bind = config.http().bind();
         http = vertx.createHttpServer(new HttpServerOptions().setCompressionSupported(true))
                 .requestHandler(router)
@@ -166,19 +177,28 @@ public final class TandemNode implements AutoCloseable, NodeView {
         if (workflows == null) return;
         String json = data.encode();
         long term = data.getValue("term") instanceof Number t ? t.longValue() : group.term(); // a role change's own term
-        for (Workflow wf : workflows.all()) {
-            wf.deliver(eventId, json, config.workflows().hookTimeout()).thenAccept(runs -> {
-                for (Workflow.HookRun run : runs) {
-                    events.append("HOOK_RUN", new JsonObject().put("workflow", run.workflow()).put("hook", run.hook()).put("event", eventId)
-                            .put("term", term).put("start", run.startedAtMillis()).put("duration_ms", run.durationMillis())
-                            .put("outcome", run.outcome()).put("output", run.output()).put("error", run.error()));
-                    if (!run.outcome().equals("ok")) {
-                        log.warn("hook {} ({}) on {}: {} after {} ms: {}", run.hook(), run.workflow(), eventId, run.outcome(),
-                                run.durationMillis(), run.error());
-                    }
+        workflows.forEach(wf -> deliverTo(wf, eventId, json, term));
+    }
+
+    /** A workflow loaded while the node runs (deployed): its first NODE_ROLE_CHANGED call, previous None. */
+    private void welcome(Workflow wf) {
+        long term = group.term();
+        deliverTo(wf, "NODE_ROLE_CHANGED", new JsonObject().putNull("previous").put("new", group.role().name()).put("term", term)
+                .put("reason", "workflow loaded").encode(), term);
+    }
+
+    private void deliverTo(Workflow wf, String eventId, String json, long term) {
+        wf.deliver(eventId, json, config.workflows().hookTimeout()).thenAccept(runs -> {
+            for (Workflow.HookRun run : runs) {
+                events.append("HOOK_RUN", new JsonObject().put("workflow", run.workflow()).put("hook", run.hook()).put("event", eventId)
+                        .put("term", term).put("start", run.startedAtMillis()).put("duration_ms", run.durationMillis())
+                        .put("outcome", run.outcome()).put("output", run.output()).put("error", run.error()));
+                if (!run.outcome().equals("ok")) {
+                    log.warn("hook {} ({}) on {}: {} after {} ms: {}", run.hook(), run.workflow(), eventId, run.outcome(),
+                            run.durationMillis(), run.error());
                 }
-            });
-        }
+            }
+        });
     }
 
     public EventLog events() {
@@ -227,6 +247,7 @@ public final class TandemNode implements AutoCloseable, NodeView {
     @Override
     public void close() {
         ready = false;
+        if (deployments != null) deployments.close();
         if (replication != null) replication.close();
         if (group != null) group.close();
         if (http != null) {

@@ -30,6 +30,7 @@ public final class Replica {
             long last = store.lastLsn();
             long lastTerm = store.lastChangeTerm();
             List<Change> applied = new ArrayList<>();
+            boolean system = false;
             try (PreparedStatement put = c.prepareStatement("MERGE INTO docs KEY(ns, coll, k) VALUES (?, ?, ?, ?)");
                  PreparedStatement del = c.prepareStatement("DELETE FROM docs WHERE ns = ? AND coll = ? AND k = ?");
                  PreparedStatement log = c.prepareStatement("INSERT INTO changelog(lsn, term, ts, ops) VALUES (?, ?, ?, ?)")) {
@@ -39,6 +40,7 @@ public final class Replica {
                     JsonArray ops = new JsonArray(ch.ops());
                     for (int i = 0; i < ops.size(); i++) {
                         JsonObject op = ops.getJsonObject(i);
+                        system |= Store.SYSTEM_NS.equals(op.getString("ns"));
                         PreparedStatement ps = op.getString("op").equals("put") ? put : del;
                         ps.setString(1, op.getString("ns"));
                         ps.setString(2, op.getString("c"));
@@ -60,6 +62,7 @@ public final class Replica {
                 c.commit();
                 store.advance(last, lastTerm);
                 store.recentAppended(applied);
+                if (system) store.systemApplied();
             }
             return last;
         });
@@ -137,6 +140,7 @@ public final class Replica {
             c.commit();
             store.advance(snap.lsn(), snap.term());
             store.recentCleared();
+            store.systemApplied();
             return null;
         });
     }

@@ -50,6 +50,7 @@ public final class Store implements AutoCloseable {
     /** Whether this node may commit writes now (it is primary and not handing over). */
     private volatile java.util.function.BooleanSupplier writeGate = () -> true;
     private final List<LongConsumer> commitListeners = new CopyOnWriteArrayList<>();
+    private final List<Runnable> systemListeners = new CopyOnWriteArrayList<>();
     /** Where the change log starts: changes up to baseLsn (written in baseTerm) came by snapshot or were truncated. */
     private volatile long baseLsn, baseTerm;
     private final Replica replica;
@@ -340,6 +341,21 @@ public final class Store implements AutoCloseable {
         lastLsn = lsn;
         lastChangeTerm = term;
         if (writeTerm < term) writeTerm = term;
+    }
+
+    /** The namespace of the group's own records (users, tokens, deployed workflows); no workflow can have it. */
+    public static final String SYSTEM_NS = "_system";
+
+    /**
+     * Called after replicated changes touching {@link #SYSTEM_NS} were applied, or a snapshot installed
+     * (under the commit lock: the listener must only hand work off, e.g. schedule a reconcile).
+     */
+    public void onSystemApplied(Runnable listener) {
+        systemListeners.add(listener);
+    }
+
+    void systemApplied() {
+        for (Runnable l : systemListeners) l.run();
     }
 
     @FunctionalInterface

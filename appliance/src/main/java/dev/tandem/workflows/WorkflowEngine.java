@@ -46,6 +46,9 @@ public final class WorkflowEngine implements AutoCloseable {
     private final NodeView node;
     private final HostCommands commands;
     private final Map<String, Workflow> workflows = new ConcurrentHashMap<>();
+    /** Installing a workflow and delivering an event to "all workflows" exclude each other (see {@link #forEach}). */
+    private final Object installLock = new Object();
+    private volatile java.util.function.Consumer<Workflow> onInstall = wf -> {};
 
     public WorkflowEngine(Path libDir, Store store, NodeView node) {
         this(libDir, store, node, HostCommands.NONE);
@@ -121,7 +124,11 @@ public final class WorkflowEngine implements AutoCloseable {
                 .err(new OutputCapture(System.err))
                 .build();
         Workflow wf = Workflow.load(name, folder, context, host);
-        Workflow old = workflows.put(name, wf);
+        Workflow old;
+        synchronized (installLock) {
+            old = workflows.put(name, wf);
+            onInstall.accept(wf);
+        }
         if (old != null) old.close();
         long ms = (System.nanoTime() - t0) / 1_000_000;
         if (wf.loaded()) {
@@ -137,6 +144,32 @@ public final class WorkflowEngine implements AutoCloseable {
         String configured = System.getProperty("polyglot.engine.userResourceCache");
         return configured != null ? Path.of(configured)
                 : Path.of(System.getProperty("user.home"), ".cache", "org.graalvm.polyglot");
+    }
+
+    /**
+     * Called, in order with {@link #forEach}, for every workflow loaded from now on: the node uses it to
+     * give a workflow deployed at run time its first role call (SPEC 6, hook delivery 1) before any
+     * later event reaches it.
+     */
+    public void onInstall(java.util.function.Consumer<Workflow> action) {
+        this.onInstall = action;
+    }
+
+    /** Runs {@code action} on every workflow, with no workflow installed meanwhile. */
+    public void forEach(java.util.function.Consumer<Workflow> action) {
+        synchronized (installLock) {
+            all().forEach(action);
+        }
+    }
+
+    /** Stops and forgets workflow {@code name}; false when there was none. */
+    public boolean unload(String name) {
+        Workflow old;
+        synchronized (installLock) {
+            old = workflows.remove(name);
+        }
+        if (old != null) old.close();
+        return old != null;
     }
 
     public Workflow get(String name) {

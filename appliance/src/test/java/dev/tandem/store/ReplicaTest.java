@@ -56,6 +56,25 @@ class ReplicaTest {
     }
 
     @Test
+    void theSystemListenerHearsOfAppliedSystemChangesAndSnapshotsOnly() {
+        try (Store p = Store.open(primaryDir); Store s = Store.open(secondaryDir)) {
+            java.util.concurrent.atomic.AtomicInteger heard = new java.util.concurrent.atomic.AtomicInteger();
+            s.onSystemApplied(heard::incrementAndGet);
+            write(p, "k", "1");
+            s.replica().apply(p.changesAfter(0, 100));
+            assertThat(heard).as("a workflow's change").hasValue(0);
+            try (StoreTx tx = p.begin(Store.SYSTEM_NS)) {
+                tx.put("workflows", "w", "{}");
+                tx.commit();
+            }
+            s.replica().apply(p.changesAfter(0, 100));
+            assertThat(heard).as("a _system change").hasValue(1);
+            s.replica().install(p.replica().snapshot());
+            assertThat(heard).as("a snapshot may hold anything").hasValue(2);
+        }
+    }
+
+    @Test
     void aGapStopsTheBatchAtTheLastContiguousChange() {
         try (Store p = Store.open(primaryDir); Store s = Store.open(secondaryDir)) {
             for (int i = 0; i < 10; i++) write(p, "k" + i, "1");

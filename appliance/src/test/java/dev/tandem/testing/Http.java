@@ -41,6 +41,26 @@ public final class Http {
                 .POST(HttpRequest.BodyPublishers.ofString(json)));
     }
 
+    /** A request builder for {@code path} on this node, for headers or bodies the shortcuts do not cover. */
+    public HttpRequest.Builder request(String path) {
+        return HttpRequest.newBuilder(URI.create(base + path));
+    }
+
+    /** Zips every file under {@code folder} (paths relative to it): a workflow as POST /api/v1/workflows takes it. */
+    public static byte[] zip(java.nio.file.Path folder, java.util.Map<String, String> replaced) throws IOException {
+        var bytes = new java.io.ByteArrayOutputStream();
+        try (var zip = new java.util.zip.ZipOutputStream(bytes); var files = java.nio.file.Files.walk(folder)) {
+            for (java.nio.file.Path f : files.filter(java.nio.file.Files::isRegularFile).sorted().toList()) {
+                String rel = folder.relativize(f).toString();
+                zip.putNextEntry(new java.util.zip.ZipEntry(rel));
+                zip.write(replaced.containsKey(rel) ? replaced.get(rel).getBytes(java.nio.charset.StandardCharsets.UTF_8)
+                        : java.nio.file.Files.readAllBytes(f));
+                zip.closeEntry();
+            }
+        }
+        return bytes.toByteArray();
+    }
+
     public Response delete(String path) {
         return send(HttpRequest.newBuilder(URI.create(base + path)).DELETE());
     }

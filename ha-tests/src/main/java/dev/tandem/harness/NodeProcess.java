@@ -25,6 +25,8 @@ public final class NodeProcess implements AutoCloseable {
     public final Path dir;
     public final int httpPort;
     private final Path config;
+    /** Extra JVM options for this node (e.g. -Dtandem.faults=true). */
+    public final List<String> jvmFlags = new ArrayList<>();
     private Process process;
 
     public NodeProcess(String name, Path dir, int httpPort, String configYaml) throws IOException {
@@ -57,6 +59,7 @@ public final class NodeProcess implements AutoCloseable {
         List<String> cmd = new ArrayList<>(List.of(java));
         cmd.addAll(name.equals("witness") ? dev.tandem.node.JvmOptions.WITNESS : dev.tandem.node.JvmOptions.DATA);
         if (!name.equals("witness")) cmd.add("-XX:+UseSerialGC");
+        cmd.addAll(jvmFlags);
         cmd.addAll(List.of(
                 "-Dpolyglot.engine.WarnInterpreterOnly=false", "-Dpolyglotimpl.AttachLibraryFailureAction=ignore",
                 "-Dpolyglot.engine.userResourceCache=" + home.resolve("ha-tests/target/polyglot-cache"),

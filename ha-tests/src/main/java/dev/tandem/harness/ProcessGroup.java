@@ -24,28 +24,66 @@ public final class ProcessGroup implements AutoCloseable {
     }
 
     public static ProcessGroup start(Path root, Path samples, String... extraYaml) throws Exception {
+        return start(root, samples, name -> "", extraYaml);
+    }
+
+    /**
+     * @param workflowsExtra per node name, more entries of its {@code workflows:} flow mapping, e.g.
+     *                       {@code ", commands: {vip_claim: [/usr/sbin/ip, ...]}"} (empty for none)
+     */
+    public static ProcessGroup start(Path root, Path samples, java.util.function.Function<String, String> workflowsExtra,
+                                     String... extraYaml) throws Exception {
+        return start(root, samples, workflowsExtra, List.of("node-a", "node-b", "witness"), false, extraYaml);
+    }
+
+    /**
+     * node-a and node-b only (no witness, so {@code quorum: none}: both halves of a partition serve), with fault
+     * injection on ({@code -Dtandem.faults=true}: {@link #isolate} and {@link #heal} work).
+     */
+    public static ProcessGroup startPairWithFaults(Path root, String... extraYaml) throws Exception {
+        return start(root, NodeProcess.home().resolve("sample-workflows"), name -> "", List.of("node-a", "node-b"), true, extraYaml);
+    }
+
+    private static ProcessGroup start(Path root, Path samples, java.util.function.Function<String, String> workflowsExtra,
+                                      List<String> nodeNames, boolean faults, String... extraYaml) throws Exception {
         ProcessGroup g = new ProcessGroup();
-        String[] names = {"node-a", "node-b", "witness"};
+        String[] names = nodeNames.toArray(String[]::new);
         List<Integer> groupPorts = new ArrayList<>();
-        for (int i = 0; i < 3; i++) groupPorts.add(NodeProcess.freePort());
+        for (int i = 0; i < names.length; i++) groupPorts.add(NodeProcess.freePort());
         String members = groupPorts.stream().map(p -> "\"127.0.0.1:" + p + "\"").toList().toString();
         Path secret = NodeProcess.secret(root);
-        for (int i = 0; i < 3; i++) {
+        for (int i = 0; i < names.length; i++) {
             String name = names[i];
             int http = NodeProcess.freePort();
             String yaml = """
                     node: {name: %s, kind: %s, data_dir: %s}
-                    group: {bind: "127.0.0.1:%d", members: %s, secret_file: %s}
+                    group: {bind: "127.0.0.1:%d", members: %s, secret_file: %s%s}
                     http: {bind: "127.0.0.1:%d"}
-                    workflows: {dir: %s}
+                    workflows: {dir: %s%s}
                     %s
                     """.formatted(name, name.equals("witness") ? "witness" : "data", root.resolve(name).resolve("data"), groupPorts.get(i),
-                    members, secret, http, samples, String.join("\n", extraYaml));
-            g.nodes.put(name, new NodeProcess(name, root.resolve(name), http, yaml));
+                    members, secret, names.length == 2 ? ", quorum: none" : "", http, samples, workflowsExtra.apply(name), String.join("\n", extraYaml));
+            NodeProcess n = new NodeProcess(name, root.resolve(name), http, yaml);
+            if (faults) n.jvmFlags.add("-Dtandem.faults=true");
+            g.nodes.put(name, n);
         }
         for (NodeProcess n : g.nodes.values()) n.start();
         for (NodeProcess n : g.nodes.values()) n.awaitStatus200("/health/ready", Duration.ofSeconds(120));
         return g;
+    }
+
+    /** Cuts the two data nodes apart, both directions (fault injection must be on: {@link #startPairWithFaults}). */
+    public void isolate(NodeProcess a, NodeProcess b) throws IOException, InterruptedException {
+        for (NodeProcess[] x : new NodeProcess[][] {{a, b}, {b, a}}) {
+            HttpResponse<String> r = post(x[0], "/api/v1/faults/isolate", "{\"from\": [\"" + x[1].name + "\"]}", Duration.ofSeconds(5));
+            if (r.statusCode() != 200) throw new AssertionError("isolate " + x[0].name + " from " + x[1].name + ": " + r.statusCode() + " " + r.body());
+        }
+    }
+
+    public void heal() throws IOException, InterruptedException {
+        for (NodeProcess n : nodes.values()) {
+            if (n.alive()) post(n, "/api/v1/faults/heal", "{}", Duration.ofSeconds(5));
+        }
     }
 
     public NodeProcess node(String name) {
@@ -99,8 +137,12 @@ public final class ProcessGroup implements AutoCloseable {
 
     /** GET a JSON document from a node (admin API from loopback). */
     public static JsonObject getJson(NodeProcess n, String path) {
+        return getJson(n, path, Duration.ofSeconds(5));
+    }
+
+    public static JsonObject getJson(NodeProcess n, String path, Duration timeout) {
         try {
-            HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(n.url() + path)).timeout(Duration.ofSeconds(5)).build(),
+            HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(n.url() + path)).timeout(timeout).build(),
                     HttpResponse.BodyHandlers.ofString());
             return new JsonObject(r.body());
         } catch (IOException | InterruptedException e) {

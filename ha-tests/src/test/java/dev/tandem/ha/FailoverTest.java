@@ -50,9 +50,19 @@ class FailoverTest {
         ProcessGroup.Pair pair = group.awaitPrimaryAndSecondary(SOON);
         NodeProcess primary = pair.primary(), secondary = pair.secondary();
         long term = ProcessGroup.getJson(primary, "/api/v1/node").getLong("term");
+        // a login made on the primary (users and tokens are replicated)
+        assertThat(ProcessGroup.post(primary, "/api/v1/users", "{\"user\": \"ops\", \"password\": \"s3cret-enough\"}", SOON).statusCode())
+                .isEqualTo(201);
+        var login = ProcessGroup.post(primary, "/api/v1/login", "{\"user\": \"ops\", \"password\": \"s3cret-enough\"}", SOON);
+        assertThat(login.statusCode()).as(login.body()).isEqualTo(200);
+        String token = new JsonObject(login.body()).getString("token");
 
         primary.kill9();
         assertThat(group.awaitPrimary(SOON).name).isEqualTo(secondary.name);
+        HttpResponse<String> whoami = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(secondary.url() + "/api/v1/whoami"))
+                .header("Authorization", "Bearer " + token).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(whoami.statusCode()).as("the token keeps working after failover: " + whoami.body()).isEqualTo(200);
+        assertThat(new JsonObject(whoami.body()).getString("user")).isEqualTo("ops");
         JsonObject now = ProcessGroup.getJson(secondary, "/api/v1/node");
         assertThat(now.getLong("term")).isGreaterThan(term);
         assertThat(now.getString("last_decision")).isNotBlank();

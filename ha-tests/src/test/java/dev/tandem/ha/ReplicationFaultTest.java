@@ -45,6 +45,12 @@ class ReplicationFaultTest {
         NodeProcess p = group.awaitPrimary(SOON);
         var r = ProcessGroup.post(p, "/workflows/ipam/pools", "{\"name\": \"lab\", \"cidr\": \"10.0.0.0/12\"}", Duration.ofSeconds(10));
         assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+        // ipam's status route (role API): the secondary serves it itself and says it takes no allocations
+        NodeProcess s = group.awaitPrimaryAndSecondary(SOON).secondary();
+        JsonObject status = ProcessGroup.getJson(s, "/workflows/ipam/");
+        assertThat(status.getString("role")).isEqualTo("SECONDARY");
+        assertThat(status.getBoolean("writable")).isFalse();
+        assertThat(status.getInteger("pools")).isEqualTo(1);
     }
 
     @AfterAll

@@ -54,6 +54,17 @@ class IpamWorkflowTest {
     }
 
     @Test
+    void theStatusRouteSaysWhichNodeAnsweredAndWhetherItTakesAllocations() {
+        http.post("/workflows/ipam/pools", "{\"name\": \"status\", \"cidr\": \"10.9.0.0/28\"}");
+        JsonObject status = http.get("/workflows/ipam/").json();
+        assertThat(status.getString("node")).isEqualTo("node-a");
+        assertThat(status.getString("role")).isEqualTo("PRIMARY");
+        assertThat(status.getBoolean("writable")).isTrue();
+        assertThat(status.getLong("lag")).isZero();
+        assertThat(status.getInteger("pools")).isPositive();
+    }
+
+    @Test
     void aFullPoolAnswers409AndAReleasedAddressIsHandedOutAgain() {
         http.post("/workflows/ipam/pools", "{\"name\": \"tiny\", \"cidr\": \"192.168.5.0/30\"}"); // 2 hosts
         assertThat(http.post("/workflows/ipam/pools/tiny/allocations", "{\"owner\": \"a\"}").json().getString("ip")).isEqualTo("192.168.5.1");
