@@ -30,6 +30,13 @@ class ReplicationGroupTest {
         }
     }
 
+    /** The other data node, once it has caught up with primary {@code pa}. */
+    static TandemNode caughtUpSecondary(LocalGroup g, String pa) {
+        TandemNode b = g.nodes.get(LocalGroup.other(pa));
+        await("the secondary caught up", SOON, () -> b.replication().caughtUp());
+        return b;
+    }
+
     static void assertSameData(TandemNode a, TandemNode b) {
         assertThat(a.store().replica().snapshot()).as("documents, row by row, and the last lsn").isEqualTo(b.store().replica().snapshot());
         // a node rebuilt from a snapshot keeps the log only from the snapshot on
@@ -41,8 +48,7 @@ class ReplicationGroupTest {
     void syncWritesReachTheSecondary_aCutSecondaryDegradesThenCatchesUpOnHeal() throws Exception {
         try (LocalGroup g = LocalGroup.start(root, "majority", "node-a:data", "node-b:data", "witness:witness")) {
             String pa = g.awaitPrimaryAndSecondary(SOON);
-            TandemNode a = g.nodes.get(pa), b = g.nodes.get(LocalGroup.other(pa));
-            await("the secondary caught up", SOON, () -> b.replication().caughtUp());
+            TandemNode a = g.nodes.get(pa), b = caughtUpSecondary(g, pa);
             write(a, "before-", 200);
             assertThat(b.store().lastLsn()).as("sync: applied on the secondary before acknowledged").isEqualTo(a.store().lastLsn());
 
@@ -63,8 +69,7 @@ class ReplicationGroupTest {
     void concurrentSyncWritesAreEachAcknowledgedAfterTheSecondaryAppliedThem() throws Exception {
         try (LocalGroup g = LocalGroup.start(root, "majority", "node-a:data", "node-b:data", "witness:witness")) {
             String pa = g.awaitPrimaryAndSecondary(SOON);
-            TandemNode a = g.nodes.get(pa), b = g.nodes.get(LocalGroup.other(pa));
-            await("the secondary caught up", SOON, () -> b.replication().caughtUp());
+            TandemNode a = g.nodes.get(pa), b = caughtUpSecondary(g, pa);
             var pool = java.util.concurrent.Executors.newFixedThreadPool(8);
             try {
                 var writers = new java.util.ArrayList<java.util.concurrent.Future<?>>();
