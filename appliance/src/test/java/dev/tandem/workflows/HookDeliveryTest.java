@@ -23,7 +23,7 @@ class HookDeliveryTest {
 
     @BeforeAll
     static void start() throws Exception {
-        node = TestNode.start(root, Path.of(HookDeliveryTest.class.getResource("/hook-workflows").toURI()), "workflows.hook_timeout=500ms");
+        node = TestNode.start(root, Path.of(HookDeliveryTest.class.getResource("/hook-workflows").toURI()), "workflows.hook_timeout=2s");
         http = node.http;
     }
 
@@ -60,7 +60,7 @@ class HookDeliveryTest {
     void hooksThatHangRaiseOrReturnGarbageAreContainedAndLaterEventsStillArrive() throws Exception {
         long t0 = System.nanoTime();
         node.node.group().setMaintenance(true).get();
-        assertThat((System.nanoTime() - t0) / 1_000_000).as("the group thread does not wait for hooks").isLessThan(400);
+        assertThat((System.nanoTime() - t0) / 1_000_000).as("the group thread does not wait for hooks (one hangs for the 2 s timeout)").isLessThan(1500);
         node.node.group().setMaintenance(false).get();
         JsonObject s = state(x -> x.getJsonArray("maintenance").size() >= 2);
         assertThat(s.getJsonArray("maintenance")).as("both events reached the third hook, in order; runs: %s",
@@ -68,7 +68,7 @@ class HookDeliveryTest {
 
         List<JsonObject> hung = hookRuns("never_returns");
         assertThat(hung).extracting(r -> r.getString("outcome")).containsExactly("timeout", "ok");
-        assertThat(hung.get(0).getLong("duration_ms")).isBetween(450L, 5000L);
+        assertThat(hung.get(0).getLong("duration_ms")).isBetween(1900L, 10_000L);
         assertThat(hung.get(0).getString("error")).contains("hook_timeout");
 
         List<JsonObject> raised = hookRuns("raises");
