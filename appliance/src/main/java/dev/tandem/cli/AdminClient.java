@@ -76,6 +76,25 @@ final class AdminClient {
                 .POST(HttpRequest.BodyPublishers.ofString(body.encode())));
     }
 
+    /**
+     * For the commands that change something: POSTs {@code body}, prints {@code done(answer)} on 200
+     * and returns OK; otherwise prints {@code failure} and the node's message and returns the exit status.
+     */
+    int postAndReport(String path, JsonObject body, java.util.function.Function<JsonObject, String> done, String failure) {
+        try {
+            Answer a = post(path, body);
+            if (a.status() == 200) {
+                System.out.println(done.apply(a.body()));
+                return TandemCli.OK;
+            }
+            System.err.println("tandem: " + failure + a.body().getString("message", "HTTP " + a.status()));
+            return TandemCli.FAILED;
+        } catch (Unreachable e) {
+            System.err.println("tandem: " + e.getMessage());
+            return e.exit;
+        }
+    }
+
     private URI uri(String path) throws Unreachable {
         resolve();
         return URI.create(base + path);

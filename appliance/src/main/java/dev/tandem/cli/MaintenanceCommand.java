@@ -18,17 +18,7 @@ final class MaintenanceCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        try {
-            AdminClient.Answer a = client.post("/api/v1/maintenance", new JsonObject().put("enabled", state == OnOff.on));
-            if (a.status() == 200) {
-                System.out.println("maintenance " + state + ": " + a.body().getString("message"));
-                return TandemCli.OK;
-            }
-            System.err.println("tandem: " + a.body().getString("message", "HTTP " + a.status()));
-            return TandemCli.FAILED;
-        } catch (AdminClient.Unreachable e) {
-            System.err.println("tandem: " + e.getMessage());
-            return e.exit;
-        }
+        return client.postAndReport("/api/v1/maintenance", new JsonObject().put("enabled", state == OnOff.on),
+                r -> "maintenance " + state + ": " + r.getString("message"), "");
     }
 }

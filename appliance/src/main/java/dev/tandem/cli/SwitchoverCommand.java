@@ -16,17 +16,7 @@ final class SwitchoverCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        try {
-            AdminClient.Answer a = client.post("/api/v1/switchover", new JsonObject().put("to", to));
-            if (a.status() == 200) {
-                System.out.println("switchover done: " + a.body().getString("primary") + " is primary (" + a.body().getLong("took_ms") + " ms)");
-                return TandemCli.OK;
-            }
-            System.err.println("tandem: switchover failed: " + a.body().getString("message", "HTTP " + a.status()));
-            return TandemCli.FAILED;
-        } catch (AdminClient.Unreachable e) {
-            System.err.println("tandem: " + e.getMessage());
-            return e.exit;
-        }
+        return client.postAndReport("/api/v1/switchover", new JsonObject().put("to", to),
+                r -> "switchover done: " + r.getString("primary") + " is primary (" + r.getLong("took_ms") + " ms)", "switchover failed: ");
     }
 }

@@ -208,8 +208,8 @@ public final class GroupMember implements AutoCloseable {
         List<String> found = new ArrayList<>();
         org.jgroups.View v = channel.getView();
         for (org.jgroups.Address a : v == null ? List.<org.jgroups.Address>of() : v.getMembers()) {
-            String n = org.jgroups.util.NameCache.get(a);
-            if (n != null && names.contains(n)) {
+            String n = name(a);
+            if (names.contains(n)) {
                 discard.addIgnoreMember(a);
                 found.add(n);
             }

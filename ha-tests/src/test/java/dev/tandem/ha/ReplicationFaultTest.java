@@ -123,17 +123,23 @@ class ReplicationFaultTest {
         load.acknowledged.forEach((ip, owner) -> assertThat(stored.get(ip)).as("acknowledged allocation %s (%s) after failover", ip, owner).isEqualTo(owner));
     }
 
+    /** Clients allocate through both nodes; {@code fault} hits primary {@code p}; returns once writes go on at {@code s}. */
+    static Load faultDuringLoad(NodeProcess p, NodeProcess s, Runnable fault) {
+        Load load = new Load(List.of(p, s), 3);
+        await("load running", SOON, () -> load.acknowledged.size() > 100);
+        fault.run();
+        assertThat(group.awaitPrimary(SOON).name).isEqualTo(s.name);
+        int before = load.acknowledged.size();
+        await("writes go on at the new primary", SOON, () -> load.acknowledged.size() > before + 100);
+        return load;
+    }
+
     @Test
     @Order(1)
     void killMinus9DuringLoad_noAcknowledgedAllocationIsLost() throws Exception {
         ProcessGroup.Pair pair = group.awaitPrimaryAndSecondary(SOON);
         NodeProcess p = pair.primary(), s = pair.secondary();
-        Load load = new Load(List.of(p, s), 3);
-        await("load running", SOON, () -> load.acknowledged.size() > 100);
-        p.kill9();
-        assertThat(group.awaitPrimary(SOON).name).isEqualTo(s.name);
-        int before = load.acknowledged.size();
-        await("writes go on at the new primary", SOON, () -> load.acknowledged.size() > before + 100);
+        Load load = faultDuringLoad(p, s, p::kill9);
         load.stop();
         checkEveryAcknowledgedAllocationSurvived(s, load);
         p.start();
@@ -145,12 +151,7 @@ class ReplicationFaultTest {
     void sigstopDuringLoad_noAcknowledgedAllocationIsLost() throws Exception {
         ProcessGroup.Pair pair = group.awaitPrimaryAndSecondary(SOON);
         NodeProcess p = pair.primary(), s = pair.secondary();
-        Load load = new Load(List.of(p, s), 3);
-        await("load running", SOON, () -> load.acknowledged.size() > 100);
-        p.stop();
-        assertThat(group.awaitPrimary(SOON).name).isEqualTo(s.name);
-        int before = load.acknowledged.size();
-        await("writes go on at the new primary", SOON, () -> load.acknowledged.size() > before + 100);
+        Load load = faultDuringLoad(p, s, p::stop);
         long survivorLsnAtThaw = lsn(s); // read before the thaw: whatever p syncs with later is at least this
         p.cont();
         ProcessGroup.awaitInSync(p, SOON); // the thawed node follows
