@@ -28,6 +28,7 @@ public final class NodeProcess implements AutoCloseable {
     /** Extra JVM options for this node (e.g. -Dtandem.faults=true). */
     public final List<String> jvmFlags = new ArrayList<>();
     private Process process;
+    private volatile boolean frozen;
 
     public NodeProcess(String name, Path dir, int httpPort, String configYaml) throws IOException {
         this.name = name;
@@ -66,6 +67,7 @@ public final class NodeProcess implements AutoCloseable {
                 "-Dtandem.home=" + home,
                 "-cp", jar + ":" + home.resolve("appliance/target/lib") + "/*",
                 "dev.tandem.cli.TandemCli", "run", "--config", config.toString()));
+        frozen = false;
         process = new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("node.log").toFile())).start();
         return this;
@@ -134,12 +136,47 @@ public final class NodeProcess implements AutoCloseable {
         }
     }
 
+    /**
+     * SIGSTOP, then waits until every thread of the process is in the stopped state: {@code kill} returns
+     * once the signal is queued, and each thread stops only when it next leaves the kernel.
+     */
     public void stop() {
         signal("STOP");
+        frozen = true;
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (!allThreadsStopped()) {
+            if (System.nanoTime() > end) { // a sandboxed /proc may not show the state: say so, and go on
+                System.err.println("warning: " + name + " (pid " + pid() + ") does not show all threads stopped 5 s after SIGSTOP");
+                return;
+            }
+            pause(1);
+        }
     }
 
     public void cont() {
         signal("CONT");
+        frozen = false;
+    }
+
+    /** True between {@link #stop()} and {@link #cont()}: the process cannot answer. */
+    public boolean frozen() {
+        return frozen && alive();
+    }
+
+    private boolean allThreadsStopped() {
+        try (var tasks = Files.list(Path.of("/proc/" + pid() + "/task"))) {
+            return tasks.allMatch(t -> {
+                try {
+                    String stat = Files.readString(t.resolve("stat"));
+                    char state = stat.charAt(stat.lastIndexOf(')') + 2); // "pid (comm) S ..."
+                    return state == 'T' || state == 't' || state == 'Z' || state == 'X';
+                } catch (IOException gone) {
+                    return true; // the thread exited
+                }
+            });
+        } catch (IOException e) {
+            return !alive();
+        }
     }
 
     private void signal(String sig) {

@@ -90,12 +90,12 @@ public final class ProcessGroup implements AutoCloseable {
         return nodes.get(name);
     }
 
-    /** The data node answering /health/primary 200, waiting for one with a deadline. */
+    /** The data node answering /health/primary 200, waiting for one with a deadline; a frozen node (SIGSTOP) is not asked. */
     public NodeProcess awaitPrimary(Duration deadline) {
         long end = System.nanoTime() + deadline.toNanos();
         while (System.nanoTime() < end) {
             for (NodeProcess n : nodes.values()) {
-                if (!n.name.equals("witness") && n.alive() && n.status("/health/primary", Duration.ofMillis(300)) == 200) return n;
+                if (!n.name.equals("witness") && n.alive() && !n.frozen() && n.status("/health/primary", Duration.ofMillis(300)) == 200) return n;
             }
             NodeProcess.pause(10);
         }

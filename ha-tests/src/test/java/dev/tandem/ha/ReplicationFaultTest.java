@@ -34,7 +34,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ReplicationFaultTest {
-    static final Duration SOON = Duration.ofSeconds(20);
+    static final Duration SOON = Duration.ofSeconds(60); // generous: CI machines run these 2-3x slower than a quiet one
     @TempDir
     static Path root;
     static ProcessGroup group;
@@ -123,15 +123,30 @@ class ReplicationFaultTest {
         load.acknowledged.forEach((ip, owner) -> assertThat(stored.get(ip)).as("acknowledged allocation %s (%s) after failover", ip, owner).isEqualTo(owner));
     }
 
-    /** Clients allocate through both nodes; {@code fault} hits primary {@code p}; returns once writes go on at {@code s}. */
-    static Load faultDuringLoad(NodeProcess p, NodeProcess s, Runnable fault) {
+    /**
+     * Clients allocate through both nodes; {@code fault} hits primary {@code p}; once writes go on at {@code s},
+     * {@code after} runs with the load still on. The load always stops, and a frozen {@code p} is always thawed,
+     * so a failure here does not leave a frozen node or running clients to the next test.
+     */
+    static Load faultDuringLoad(NodeProcess p, NodeProcess s, Runnable fault, ThrowingConsumer<Load> after) throws Exception {
         Load load = new Load(List.of(p, s), 3);
-        await("load running", SOON, () -> load.acknowledged.size() > 100);
-        fault.run();
-        assertThat(group.awaitPrimary(SOON).name).isEqualTo(s.name);
-        int before = load.acknowledged.size();
-        await("writes go on at the new primary", SOON, () -> load.acknowledged.size() > before + 100);
+        try {
+            await("load running", SOON, () -> load.acknowledged.size() > 100);
+            fault.run();
+            NodeProcess newPrimary = group.awaitPrimary(SOON);
+            assertThat(newPrimary.name).as("the new primary").isEqualTo(s.name);
+            int before = load.acknowledged.size();
+            await("writes go on at the new primary", SOON, () -> load.acknowledged.size() > before + 100);
+            after.accept(load);
+        } finally {
+            load.stop();
+            if (p.frozen()) p.cont();
+        }
         return load;
+    }
+
+    interface ThrowingConsumer<T> {
+        void accept(T t) throws Exception;
     }
 
     @Test
@@ -139,8 +154,7 @@ class ReplicationFaultTest {
     void killMinus9DuringLoad_noAcknowledgedAllocationIsLost() throws Exception {
         ProcessGroup.Pair pair = group.awaitPrimaryAndSecondary(SOON);
         NodeProcess p = pair.primary(), s = pair.secondary();
-        Load load = faultDuringLoad(p, s, p::kill9);
-        load.stop();
+        Load load = faultDuringLoad(p, s, p::kill9, l -> {});
         checkEveryAcknowledgedAllocationSurvived(s, load);
         p.start();
         p.awaitStatus200("/health/secondary", Duration.ofSeconds(120));
@@ -151,13 +165,13 @@ class ReplicationFaultTest {
     void sigstopDuringLoad_noAcknowledgedAllocationIsLost() throws Exception {
         ProcessGroup.Pair pair = group.awaitPrimaryAndSecondary(SOON);
         NodeProcess p = pair.primary(), s = pair.secondary();
-        Load load = faultDuringLoad(p, s, p::stop);
-        long survivorLsnAtThaw = lsn(s); // read before the thaw: whatever p syncs with later is at least this
-        p.cont();
-        ProcessGroup.awaitInSync(p, SOON); // the thawed node follows
-        assertThat(lsn(p)).as("'in sync' (/health/secondary 200) means it has what the primary had when it woke")
-                .isGreaterThanOrEqualTo(survivorLsnAtThaw);
-        load.stop();
+        Load load = faultDuringLoad(p, s, p::stop, l -> {
+            long survivorLsnAtThaw = lsn(s); // read before the thaw: whatever p syncs with later is at least this
+            p.cont();
+            ProcessGroup.awaitInSync(p, SOON); // the thawed node follows
+            assertThat(lsn(p)).as("'in sync' (/health/secondary 200) means it has what the primary had when it woke")
+                    .isGreaterThanOrEqualTo(survivorLsnAtThaw);
+        });
         checkEveryAcknowledgedAllocationSurvived(s, load);
     }
 
@@ -168,9 +182,12 @@ class ReplicationFaultTest {
         NodeProcess p = pair.primary(), s = pair.secondary();
         s.kill9();
         Load load = new Load(List.of(p), 4); // sync degrades after sync_timeout, then writes go on
-        await("3,000 changes while the secondary is away (log_retention is 1000)", Duration.ofSeconds(120),
-                () -> load.acknowledged.size() > 3000);
-        load.stop();
+        try {
+            await("3,000 changes while the secondary is away (log_retention is 1000)", Duration.ofSeconds(120),
+                    () -> load.acknowledged.size() > 3000);
+        } finally {
+            load.stop();
+        }
         s.start();
         s.awaitStatus200("/health/secondary", Duration.ofSeconds(120));
         assertThat(s.logTail(400)).contains("snapshot installed");
