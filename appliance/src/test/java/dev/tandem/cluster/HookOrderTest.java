@@ -31,7 +31,7 @@ class HookOrderTest {
                 String target = i % 2 == 0 ? first : second;
                 var r = g.group("witness").switchover(target).get();
                 assertThat(r.getBoolean("ok")).as(r.encode()).isTrue();
-                await(target + " primary", Duration.ofSeconds(10), () -> g.role(target) == Role.PRIMARY);
+                await(target + " primary", Duration.ofSeconds(60), () -> g.role(target) == Role.PRIMARY);
             }
             for (String name : new String[] {"node-a", "node-b"}) {
                 TandemNode n = g.nodes.get(name);

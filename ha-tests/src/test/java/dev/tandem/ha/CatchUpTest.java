@@ -35,7 +35,7 @@ class CatchUpTest {
             NodeProcess p = pair.primary(), s = pair.secondary();
             HttpResponse<String> deployed = deploy(p, "bulk", Path.of(CatchUpTest.class.getResource("/bulk/workflow.py").toURI()));
             assertThat(deployed.statusCode()).as(deployed.body()).isEqualTo(201);
-            ProcessGroup.await("bulk deployed on the secondary", Duration.ofSeconds(30), () -> s.status("/workflows/bulk/digest", Duration.ofSeconds(5)) == 200);
+            ProcessGroup.await("bulk deployed on the secondary", Duration.ofSeconds(60), () -> s.status("/workflows/bulk/digest", Duration.ofSeconds(5)) == 200);
 
             s.kill9();
             long before = ProcessGroup.getJson(p, "/api/v1/node").getLong("lsn");

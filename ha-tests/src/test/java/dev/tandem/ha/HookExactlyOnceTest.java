@@ -17,7 +17,7 @@ import org.junit.jupiter.api.io.TempDir;
  * role change of that node (counted against the node's own record of its role changes), in term order.
  */
 class HookExactlyOnceTest {
-    static final Duration SOON = Duration.ofSeconds(20);
+    static final Duration SOON = Duration.ofSeconds(60); // a deadline, not a bound: CI machines run 2-3x slower than a quiet one
     @TempDir
     Path root;
 

@@ -16,7 +16,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The scheduler sample across switchovers and a kill -9: runs only on the primary, never on two nodes in one term. */
 class SchedulerTest {
-    static final Duration SOON = Duration.ofSeconds(20);
+    static final Duration SOON = Duration.ofSeconds(60); // a deadline, not a bound: CI machines run 2-3x slower than a quiet one
     @TempDir
     Path root;
 
