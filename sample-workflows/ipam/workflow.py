@@ -56,10 +56,11 @@ def _pool(tx, name):
 
 
 @ha.on(ha.EventId.NODE_ROLE_CHANGED)
-def _warm_on_promotion(event, **kwargs):
-    """A new primary parses every pool's network before the first allocation asks for it, so the
-    writes right after a failover do not pay for it (state reads are local: the pools replicated)."""
-    if event.new == ha.NodeRole.PRIMARY:
+def _warm_while_standing_by(event, **kwargs):
+    """A node that is not primary (on load, and whenever it follows) parses every pool's network
+    ahead of time. State reads are local and the pools replicated, so a promotion finds the cache
+    warm: no hook sits between the new primary and its first allocations."""
+    if event.new != ha.NodeRole.PRIMARY:
         for _, pool in state.scan("pools", limit=10000):
             _network(pool["cidr"])
 

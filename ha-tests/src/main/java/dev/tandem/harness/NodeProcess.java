@@ -61,6 +61,8 @@ public final class NodeProcess implements AutoCloseable {
         cmd.addAll(name.equals("witness") ? dev.tandem.node.JvmOptions.WITNESS : dev.tandem.node.JvmOptions.DATA);
         if (!name.equals("witness")) cmd.add("-XX:+UseSerialGC");
         cmd.addAll(jvmFlags);
+        String extra = System.getProperty("tandem.node.jvmFlags", "").strip(); // e.g. a logging config, for a benchmark run
+        if (!extra.isEmpty()) cmd.addAll(List.of(extra.split("\\s+")));
         cmd.addAll(List.of(
                 "-Dpolyglot.engine.WarnInterpreterOnly=false", "-Dpolyglotimpl.AttachLibraryFailureAction=ignore",
                 "-Dpolyglot.engine.userResourceCache=" + home.resolve("ha-tests/target/polyglot-cache"),
@@ -127,8 +129,9 @@ public final class NodeProcess implements AutoCloseable {
         return -1;
     }
 
+    /** SIGKILL, sent straight from this JVM (Process.destroyForcibly): no kill(1) to start first, so timings start at the signal. */
     public void kill9() {
-        signal("KILL");
+        process.destroyForcibly();
         try {
             process.waitFor(10, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
