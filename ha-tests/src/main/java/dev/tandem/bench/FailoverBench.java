@@ -17,19 +17,22 @@ import java.util.List;
  * Benchmark (a program, not a test): real processes (pair + witness, defaults: 100ms heartbeat, 1s
  * failure timeout). Each run signals the primary (kill -9 or SIGSTOP) and times, from the signal,
  * the survivor's first /health/primary 200 and its first acknowledged write; then restores the node.
+ * {@code switchover} runs a planned switchover while four clients allocate through both nodes and
+ * reports how long it took and the longest time no write was acknowledged, and checks that every
+ * acknowledged allocation is on the new primary (SPEC 8: writes unavailable <= 300 ms, 0 lost).
  *
- * <pre>bin/tandem-bench failover [--runs 20] [--faults kill,stop]</pre>
+ * <pre>bin/tandem-bench failover [--runs 20] [--faults kill,stop,switchover]</pre>
  */
 public final class FailoverBench {
     public static void main(String[] args) throws Exception {
         int runs = 20;
-        List<String> faults = List.of("kill", "stop");
+        List<String> faults = List.of("kill", "stop", "switchover");
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--runs" -> runs = Integer.parseInt(args[++i]);
                 case "--faults" -> faults = List.of(args[++i].split(","));
                 default -> {
-                    System.err.println("usage: bin/tandem-bench failover [--runs 20] [--faults kill,stop]");
+                    System.err.println("usage: bin/tandem-bench failover [--runs 20] [--faults kill,stop,switchover]");
                     System.exit(2);
                 }
             }
@@ -41,6 +44,10 @@ public final class FailoverBench {
             System.out.printf("failover of the primary, real processes, %d runs per fault (%s, %d cores)%n", runs, Runtime.version(),
                     Runtime.getRuntime().availableProcessors());
             for (String fault : faults) {
+                if (fault.equals("switchover")) {
+                    switchovers(g, runs);
+                    continue;
+                }
                 long[] toHealth = new long[runs], toWrite = new long[runs];
                 for (int r = 0; r < runs; r++) {
                     NodeProcess p = g.awaitPrimary(Duration.ofSeconds(30));
@@ -73,6 +80,90 @@ public final class FailoverBench {
                 print(fault.equals("kill") ? "kill -9 -> /health/primary 200" : "SIGSTOP -> /health/primary 200", toHealth);
                 print(fault.equals("kill") ? "kill -9 -> first acknowledged write" : "SIGSTOP -> first acknowledged write", toWrite);
             }
+        }
+    }
+
+    /** Planned switchovers under write load: duration, longest gap between acknowledged writes, and none lost. */
+    static void switchovers(ProcessGroup g, int runs) throws Exception {
+        long[] took = new long[runs], gap = new long[runs];
+        for (int r = 0; r < runs; r++) {
+            NodeProcess p = g.awaitPrimary(Duration.ofSeconds(30));
+            NodeProcess s = g.other(p);
+            ProcessGroup.awaitInSync(s, Duration.ofSeconds(120));
+            String pool = "switchover-" + r;
+            HttpResponse<String> created = ProcessGroup.post(p, "/workflows/ipam/pools", "{\"name\": \"" + pool + "\", \"cidr\": \"10.1.0.0/16\"}",
+                    Duration.ofSeconds(10));
+            if (created.statusCode() != 201) throw new AssertionError("pool " + pool + ": " + created.body());
+            Writers w = new Writers(List.of(p, p, s, s), pool);
+            ProcessGroup.await("writes flowing", Duration.ofSeconds(30), () -> w.acks.size() > 50);
+            long t0 = System.nanoTime();
+            ProcessGroup.switchover(p, s.name);
+            long t1 = System.nanoTime();
+            int before = w.acks.size();
+            ProcessGroup.await("writes flowing at the new primary", Duration.ofSeconds(30), () -> w.acks.size() > before + 50);
+            w.stop();
+            took[r] = (t1 - t0) / 1_000_000;
+            List<Long> times = w.acks.stream().map(a -> a.at).sorted().toList();
+            long longest = 0;
+            for (int i = 1; i < times.size(); i++) {
+                if (times.get(i) >= t0 && times.get(i - 1) <= t1) longest = Math.max(longest, times.get(i) - times.get(i - 1));
+            }
+            gap[r] = longest / 1_000_000;
+            var stored = new java.util.HashMap<String, String>();
+            for (Object o : ProcessGroup.getJson(s, "/workflows/ipam/pools/" + pool + "/allocations?limit=100000").getJsonArray("allocations")) {
+                var a = (io.vertx.core.json.JsonObject) o;
+                stored.put(a.getString("ip"), a.getString("owner"));
+            }
+            long lost = w.acks.stream().filter(a -> !a.owner.equals(stored.get(a.ip))).count();
+            System.out.printf("  switchover run %2d: %s -> %s   took %4d ms, longest without an acknowledged write %4d ms, %d writes, %d lost%n",
+                    r + 1, p.name, s.name, took[r], gap[r], w.acks.size(), lost);
+            if (lost > 0) throw new AssertionError(lost + " acknowledged allocations are missing on the new primary " + s.name);
+            if (w.duplicates.get() > 0) throw new AssertionError(w.duplicates.get() + " addresses handed out twice");
+        }
+        print("switchover: request -> done", took);
+        print("switchover: writes unavailable", gap);
+    }
+
+    /** Clients allocating from one pool, one thread per target, until stopped; acknowledged = answered 201. */
+    static final class Writers {
+        record Ack(long at, String ip, String owner) {}
+
+        final java.util.Queue<Ack> acks = new java.util.concurrent.ConcurrentLinkedQueue<>();
+        final java.util.Set<String> ips = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        final java.util.concurrent.atomic.AtomicInteger duplicates = new java.util.concurrent.atomic.AtomicInteger();
+        final java.util.concurrent.atomic.AtomicBoolean running = new java.util.concurrent.atomic.AtomicBoolean(true);
+        final List<Thread> threads = new ArrayList<>();
+
+        Writers(List<NodeProcess> targets, String pool) {
+            HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(300)).build();
+            for (int i = 0; i < targets.size(); i++) {
+                NodeProcess n = targets.get(i);
+                String prefix = "w" + i + "-";
+                Thread t = new Thread(() -> {
+                    for (int k = 0; running.get(); k++) {
+                        String owner = prefix + k;
+                        try {
+                            HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create(n.url() + "/workflows/ipam/pools/" + pool + "/allocations"))
+                                    .timeout(Duration.ofSeconds(10)).header("content-type", "application/json")
+                                    .POST(HttpRequest.BodyPublishers.ofString("{\"owner\": \"" + owner + "\"}")).build(), HttpResponse.BodyHandlers.ofString());
+                            if (r.statusCode() == 201) {
+                                String ip = new io.vertx.core.json.JsonObject(r.body()).getString("ip");
+                                if (!ips.add(ip)) duplicates.incrementAndGet();
+                                acks.add(new Ack(System.nanoTime(), ip, owner));
+                            }
+                        } catch (Exception e) {
+                            NodeProcess.pause(5);
+                        }
+                    }
+                });
+                t.start();
+                threads.add(t);
+            }
+        }
+
+        void stop() throws InterruptedException {
+            running.set(false);
+            for (Thread t : threads) t.join();
         }
     }
 
