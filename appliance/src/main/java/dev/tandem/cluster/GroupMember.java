@@ -50,6 +50,12 @@ public final class GroupMember implements AutoCloseable {
         long lastTerm();
 
         long lastLsn();
+
+        /**
+         * Returns once no commit that passed the write gate before it closed is still in progress, so
+         * {@link #lastLsn()} is final while the gate stays closed (the store checks the gate under its commit lock).
+         */
+        default void awaitCommitsInFlight() {}
     }
 
     /** Told on the group thread; must not block. */
@@ -594,8 +600,8 @@ public final class GroupMember implements AutoCloseable {
 
     private void onNominate(JsonObject m) {
         long t = m.getLong("term");
-        if (witness || t <= terms.get() || role == Role.PRIMARY) return;
-        terms.raise(t); // our own vote, recorded before asking for others'
+        if (witness || role == Role.PRIMARY || t == candidateTerm) return;
+        if (!terms.vote(t, me)) return; // our own vote, recorded before asking for others' (not if we voted for another in t)
         candidateTerm = t;
         candidateSince = primaryLostAt != Long.MIN_VALUE ? primaryLostAt : now();
         candidateDeadline = now() + failureTimeout;
@@ -613,19 +619,40 @@ public final class GroupMember implements AutoCloseable {
         long t = m.getLong("term");
         String cand = m.getString("candidate");
         MemberState candState = new MemberState(cand, false, m.getInteger("priority"), Role.NOT_IN_GROUP, t, m.getLong("lastTerm"), m.getLong("lsn"));
-        Election.Vote v = Election.vote(terms.get(), self(), t, candState);
+        Election.Vote v = Election.vote(terms.get(), terms.votedFor(), self(), t, candState);
         if (t > terms.get()) observeHigherTerm(t, cand);
+        if (v.granted() && !terms.vote(t, cand)) v = new Election.Vote(false, "already voted in term " + t); // recorded before it is sent
         JsonObject reply = new JsonObject().put("type", "vote").put("term", t).put("from", me).put("granted", v.granted())
                 .put("reason", v.reason()).put("sentAt", m.getLong("sentAt"));
         // lease: no vote for another primary until our last acknowledgement of the old one has run out
         long wait = cand.equals(lastPrimaryAcked) || lastPrimaryAckAt == Long.MIN_VALUE ? 0 : lastPrimaryAckAt + lease - now();
         if (v.granted() && wait > 0) {
             log.info("vote for {} in term {} granted; sent in {} ms, when the lease of {} has run out", cand, t, wait, lastPrimaryAcked);
-            loop.schedule(() -> send(cand, reply), wait, TimeUnit.MILLISECONDS);
+            promiseLease(cand);
+            loop.schedule(() -> {
+                // meanwhile this node may have moved to a newer term (voted in it): a vote for an older term
+                // would only make a primary that the newer one has to depose
+                if (terms.get() != t) {
+                    log.info("vote for {} in term {} not sent: this node is in term {} now", cand, t, terms.get());
+                    return;
+                }
+                promiseLease(cand);
+                send(cand, reply);
+            }, wait, TimeUnit.MILLISECONDS);
         } else {
+            if (v.granted()) promiseLease(cand);
             send(cand, reply);
         }
         if (!v.granted()) log.info("vote for {} in term {} refused: {}", cand, t, v.reason());
+    }
+
+    /**
+     * A granted vote is an acknowledgement too: the candidate's lease counts from its request, so this node
+     * votes for no other candidate until a lease after the vote has run out (as after acking a primary's status).
+     */
+    private void promiseLease(String cand) {
+        lastPrimaryAcked = cand;
+        lastPrimaryAckAt = now();
     }
 
     private void onVote(JsonObject m) {
@@ -650,6 +677,11 @@ public final class GroupMember implements AutoCloseable {
         renewLease(now());
         setPrimary(me, httpUrl);
         primaryLostAt = Long.MIN_VALUE;
+        if (switchover != null) { // handed over, but the group elected this node again: that switchover is over
+            reply(switchover.replyTo(), switchover.requestId(), false, switchover.target() + " did not become primary; the group elected "
+                    + me + " again (term " + t + ")", now() - switchover.startedAt());
+            switchover = null;
+        }
         broadcast(statusMessage(now()));
     }
 
@@ -708,6 +740,7 @@ public final class GroupMember implements AutoCloseable {
             return;
         }
         handingOver = true; // stop acknowledging writes; commits in flight finish
+        if (data != null) data.awaitCommitsInFlight(); // then the last LSN is final: the target must reach it, not one before
         long now = now();
         switchover = new Switchover(target, id, from, now, now + config.replication().syncTimeout().toMillis(), data == null ? 0 : data.lastLsn());
         log.info("switchover to {} started: writes paused, waiting for it to reach lsn {}", target, switchover.startLsn());

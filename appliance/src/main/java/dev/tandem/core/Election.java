@@ -80,13 +80,20 @@ public final class Election {
     public record Vote(boolean granted, String reason) {}
 
     /**
-     * @param myTerm     the highest term this voter has durably recorded (including terms it voted in)
+     * One vote per term, as in Raft: a voter that only saw {@code term} (a status or request of it) may still
+     * vote in it; one that voted in it votes again only for the same candidate.
+     *
+     * @param myTerm     the highest term this voter has durably recorded (seen or voted in)
+     * @param votedFor   whom this voter voted for in {@code myTerm}, or null if it has not voted in it
      * @param me         this voter's own state (its data, for data nodes)
      * @param candidate  the candidate's data as carried in the request
      */
-    public static Vote vote(long myTerm, MemberState me, long term, MemberState candidate) {
-        if (term <= myTerm) {
-            return new Vote(false, "term " + term + " is not newer than term " + myTerm + " already recorded");
+    public static Vote vote(long myTerm, String votedFor, MemberState me, long term, MemberState candidate) {
+        if (term < myTerm) {
+            return new Vote(false, "term " + term + " is older than term " + myTerm + " already recorded");
+        }
+        if (term == myTerm && votedFor != null && !votedFor.equals(candidate.name())) {
+            return new Vote(false, "already voted for " + votedFor + " in term " + term);
         }
         if (me.isData() && !me.name().equals(candidate.name()) && candidate.compareData(me) < 0) {
             return new Vote(false, candidate.name() + " has older data (" + candidate.dataString() + ") than "

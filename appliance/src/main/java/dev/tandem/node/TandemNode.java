@@ -102,6 +102,11 @@ public final class TandemNode implements AutoCloseable, NodeView {
             public long lastLsn() {
                 return store.lastLsn();
             }
+
+            @Override
+            public void awaitCommitsInFlight() {
+                store.awaitCommitsInFlight();
+            }
         }, ClusterChannel.create(config, faults));
         group.addListener(new GroupMember.Listener() {
             @Override

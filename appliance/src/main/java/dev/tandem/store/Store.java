@@ -417,6 +417,15 @@ public final class Store implements AutoCloseable {
         }
     }
 
+    /**
+     * Returns once every commit that is past the write gate has finished: the gate is checked under the commit
+     * lock, so after the gate closed, taking the lock once is a barrier (and {@link #lastLsn()} stays as it is).
+     */
+    public void awaitCommitsInFlight() {
+        commitLock.lock();
+        commitLock.unlock();
+    }
+
     /** Commits are refused (with {@link WriteRefusedException}) while {@code gate} says no. */
     public void setWriteGate(java.util.function.BooleanSupplier gate) {
         this.writeGate = gate;

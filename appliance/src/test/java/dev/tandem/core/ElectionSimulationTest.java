@@ -23,6 +23,7 @@ class ElectionSimulationTest {
         final boolean witness;
         final int priority;
         long term;         // durable
+        String votedFor;   // durable: whom it voted for in term, or null
         long lastTerm, lsn; // durable data
         Role role;
         boolean alive = true;
@@ -76,6 +77,7 @@ class ElectionSimulationTest {
                     if (s != p && s.alive && !s.witness && side[nodes.indexOf(s)] == side[nodes.indexOf(p)] && s.term <= p.term) {
                         s.lastTerm = p.lastTerm;
                         s.lsn = p.lsn;
+                        if (p.term > s.term) s.votedFor = null;
                         s.term = p.term;
                         s.role = Role.SECONDARY;
                     }
@@ -98,12 +100,16 @@ class ElectionSimulationTest {
                 assertThat(cand.priority).as("priority 0 is never promoted automatically").isPositive();
                 int votes = 0;
                 for (Node v : members) {
-                    Election.Vote vote = Election.vote(v.term, v.state(), d.term(), cand.state());
+                    Election.Vote vote = Election.vote(v.term, v.votedFor, v.state(), d.term(), cand.state());
                     if (d.term() > v.term) {
                         v.term = d.term(); // recorded durably before answering
+                        v.votedFor = null;
                         if (v.role == Role.PRIMARY) v.role = Role.SECONDARY;
                     }
-                    if (vote.granted()) votes++;
+                    if (vote.granted()) {
+                        v.votedFor = cand.name;
+                        votes++;
+                    }
                 }
                 if (votes >= Election.votesNeeded(3, true)) {
                     String earlier = primaryOfTerm.putIfAbsent(d.term(), cand.name);

@@ -96,11 +96,16 @@ class ElectionTest {
     @Test
     void votersGrantOncePerTermAndOnlyToUpToDateCandidates() {
         MemberState me = data("node-a", 100, Role.SECONDARY, 4, 4, 100);
-        assertThat(Election.vote(4, me, 4, data("node-b", 100, Role.SECONDARY, 4, 4, 100)).granted()).isFalse();
-        assertThat(Election.vote(4, me, 5, data("node-b", 100, Role.SECONDARY, 4, 4, 99)).reason())
+        MemberState b = data("node-b", 100, Role.SECONDARY, 4, 4, 100);
+        assertThat(Election.vote(4, "node-c", me, 4, b).reason()).isEqualTo("already voted for node-c in term 4");
+        assertThat(Election.vote(4, "node-b", me, 4, b).granted()).as("the same candidate asking again").isTrue();
+        assertThat(Election.vote(4, null, me, 4, b).granted())
+                .as("term 4 only seen (the candidate's status arrived before its request): the vote is still free").isTrue();
+        assertThat(Election.vote(5, null, me, 4, b).reason()).isEqualTo("term 4 is older than term 5 already recorded");
+        assertThat(Election.vote(4, "node-a", me, 5, data("node-b", 100, Role.SECONDARY, 4, 4, 99)).reason())
                 .isEqualTo("node-b has older data (term 4, lsn 99) than node-a (term 4, lsn 100)");
-        assertThat(Election.vote(4, me, 5, data("node-b", 100, Role.SECONDARY, 4, 4, 100)).granted()).isTrue();
-        assertThat(Election.vote(4, witness(4), 5, data("node-b", 100, Role.SECONDARY, 4, 1, 1)).granted())
+        assertThat(Election.vote(4, "node-a", me, 5, b).granted()).isTrue();
+        assertThat(Election.vote(4, null, witness(4), 5, data("node-b", 100, Role.SECONDARY, 4, 1, 1)).granted())
                 .as("a witness has no data to compare").isTrue();
     }
 

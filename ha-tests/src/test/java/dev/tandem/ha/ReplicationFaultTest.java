@@ -3,22 +3,15 @@ package dev.tandem.ha;
 import static dev.tandem.harness.ProcessGroup.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tandem.harness.IpamClients;
 import dev.tandem.harness.NodeProcess;
 import dev.tandem.harness.ProcessGroup;
 import io.vertx.core.json.JsonObject;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -58,60 +51,11 @@ class ReplicationFaultTest {
         if (group != null) group.close();
     }
 
-    /** Clients allocating through both nodes until stopped; acknowledged = answered 201. */
-    static final class Load {
-        final Map<String, String> acknowledged = new ConcurrentHashMap<>(); // ip -> owner
-        final List<String> duplicates = new ArrayList<>();
-        final AtomicBoolean running = new AtomicBoolean(true);
-        final AtomicInteger failures = new AtomicInteger();
-        final List<Thread> threads = new ArrayList<>();
-
-        Load(List<NodeProcess> targets, int perTarget) {
-            HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(300)).build();
-            int id = 0;
-            for (NodeProcess n : targets) {
-                for (int i = 0; i < perTarget; i++) {
-                    String prefix = "c" + (id++) + "-";
-                    Thread t = new Thread(() -> {
-                        for (int k = 0; running.get(); k++) {
-                            String owner = prefix + k;
-                            try {
-                                HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create(n.url() + "/workflows/ipam/pools/lab/allocations"))
-                                        .timeout(Duration.ofSeconds(8)).header("content-type", "application/json")
-                                        .POST(HttpRequest.BodyPublishers.ofString("{\"owner\": \"" + owner + "\"}")).build(), HttpResponse.BodyHandlers.ofString());
-                                if (r.statusCode() == 201) {
-                                    String ip = new JsonObject(r.body()).getString("ip");
-                                    if (acknowledged.putIfAbsent(ip, owner) != null) {
-                                        synchronized (duplicates) {
-                                            duplicates.add(ip);
-                                        }
-                                    }
-                                } else {
-                                    failures.incrementAndGet();
-                                }
-                            } catch (Exception e) {
-                                failures.incrementAndGet();
-                                NodeProcess.pause(20);
-                            }
-                        }
-                    });
-                    t.start();
-                    threads.add(t);
-                }
-            }
-        }
-
-        void stop() throws InterruptedException {
-            running.set(false);
-            for (Thread t : threads) t.join();
-        }
-    }
-
     static long lsn(NodeProcess n) {
         return ProcessGroup.getJson(n, "/api/v1/node").getLong("lsn");
     }
 
-    static void checkEveryAcknowledgedAllocationSurvived(NodeProcess primary, Load load) {
+    static void checkEveryAcknowledgedAllocationSurvived(NodeProcess primary, IpamClients load) {
         assertThat(load.duplicates).as("addresses handed out twice").isEmpty();
         assertThat(load.acknowledged).as("the load really ran").hasSizeGreaterThan(50);
         JsonObject all = ProcessGroup.getJson(primary, "/workflows/ipam/pools/lab/allocations?limit=10000");
@@ -128,8 +72,8 @@ class ReplicationFaultTest {
      * {@code after} runs with the load still on. The load always stops, and a frozen {@code p} is always thawed,
      * so a failure here does not leave a frozen node or running clients to the next test.
      */
-    static Load faultDuringLoad(NodeProcess p, NodeProcess s, Runnable fault, ThrowingConsumer<Load> after) throws Exception {
-        Load load = new Load(List.of(p, s), 3);
+    static IpamClients faultDuringLoad(NodeProcess p, NodeProcess s, Runnable fault, ThrowingConsumer<IpamClients> after) throws Exception {
+        IpamClients load = new IpamClients("lab", List.of(p, s), 3);
         try {
             await("load running", SOON, () -> load.acknowledged.size() > 100);
             fault.run();
@@ -154,7 +98,7 @@ class ReplicationFaultTest {
     void killMinus9DuringLoad_noAcknowledgedAllocationIsLost() throws Exception {
         ProcessGroup.Pair pair = group.awaitPrimaryAndSecondary(SOON);
         NodeProcess p = pair.primary(), s = pair.secondary();
-        Load load = faultDuringLoad(p, s, p::kill9, l -> {});
+        IpamClients load = faultDuringLoad(p, s, p::kill9, l -> {});
         checkEveryAcknowledgedAllocationSurvived(s, load);
         p.start();
         p.awaitStatus200("/health/secondary", Duration.ofSeconds(120));
@@ -165,7 +109,7 @@ class ReplicationFaultTest {
     void sigstopDuringLoad_noAcknowledgedAllocationIsLost() throws Exception {
         ProcessGroup.Pair pair = group.awaitPrimaryAndSecondary(SOON);
         NodeProcess p = pair.primary(), s = pair.secondary();
-        Load load = faultDuringLoad(p, s, p::stop, l -> {
+        IpamClients load = faultDuringLoad(p, s, p::stop, l -> {
             long survivorLsnAtThaw = lsn(s); // read before the thaw: whatever p syncs with later is at least this
             p.cont();
             ProcessGroup.awaitInSync(p, SOON); // the thawed node follows
@@ -181,7 +125,7 @@ class ReplicationFaultTest {
         ProcessGroup.Pair pair = group.awaitPrimaryAndSecondary(SOON);
         NodeProcess p = pair.primary(), s = pair.secondary();
         s.kill9();
-        Load load = new Load(List.of(p), 4); // sync degrades after sync_timeout, then writes go on
+        IpamClients load = new IpamClients("lab", List.of(p), 4); // sync degrades after sync_timeout, then writes go on
         try {
             await("3,000 changes while the secondary is away (log_retention is 1000)", Duration.ofSeconds(120),
                     () -> load.acknowledged.size() > 3000);

@@ -1,0 +1,97 @@
+package dev.tandem.harness;
+
+import io.vertx.core.json.JsonObject;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Clients allocating from one ipam pool through the given nodes, each with its own owner names, until
+ * {@link #stop()}. Acknowledged means answered 201; everything else (refusals, timeouts, a node that
+ * is gone) is counted and retried. Used by the fault tests and the failover benchmark.
+ */
+public final class IpamClients {
+    /** One acknowledged allocation and when its answer arrived (System.nanoTime). */
+    public record Ack(long atNanos, String ip, String owner) {}
+
+    public final Map<String, String> acknowledged = new ConcurrentHashMap<>(); // ip -> owner
+    public final Queue<Ack> acks = new ConcurrentLinkedQueue<>();
+    public final List<String> duplicates = Collections.synchronizedList(new ArrayList<>());
+    public final AtomicInteger failures = new AtomicInteger();
+    /** The last answers that were not 201 (or the exception), newest last, for diagnosis. */
+    public final Queue<String> lastFailures = new ConcurrentLinkedQueue<>();
+    private final AtomicBoolean running = new AtomicBoolean(true);
+    private final List<Thread> threads = new ArrayList<>();
+
+    /** {@code perTarget} client threads for each node in {@code targets}. */
+    public IpamClients(String pool, List<NodeProcess> targets, int perTarget) {
+        HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(300)).build();
+        int id = 0;
+        for (NodeProcess n : targets) {
+            URI uri = URI.create(n.url() + "/workflows/ipam/pools/" + pool + "/allocations");
+            for (int i = 0; i < perTarget; i++) {
+                String prefix = "c" + (id++) + "-";
+                Thread t = new Thread(() -> {
+                    for (int k = 0; running.get(); k++) {
+                        String owner = prefix + k;
+                        try {
+                            HttpResponse<String> r = client.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(8))
+                                    .header("content-type", "application/json")
+                                    .POST(HttpRequest.BodyPublishers.ofString("{\"owner\": \"" + owner + "\"}")).build(), HttpResponse.BodyHandlers.ofString());
+                            if (r.statusCode() == 201) {
+                                String ip = new JsonObject(r.body()).getString("ip");
+                                if (acknowledged.putIfAbsent(ip, owner) != null) duplicates.add(ip);
+                                acks.add(new Ack(System.nanoTime(), ip, owner));
+                            } else {
+                                failed(n.name + " answered " + r.statusCode() + ": " + r.body());
+                            }
+                        } catch (Exception e) {
+                            failed(n.name + ": " + e);
+                            NodeProcess.pause(20);
+                        }
+                    }
+                }, "ipam-client-" + prefix);
+                t.setDaemon(true); // a failed test or benchmark must not be kept alive by its clients
+                t.start();
+                threads.add(t);
+            }
+        }
+    }
+
+    private void failed(String what) {
+        failures.incrementAndGet();
+        lastFailures.add(System.nanoTime() / 1_000_000 + " " + Thread.currentThread().getName() + " " + what);
+        while (lastFailures.size() > 200) lastFailures.poll();
+    }
+
+    public int size() {
+        return acknowledged.size();
+    }
+
+    /** Stops the clients and waits for their last requests. */
+    public void stop() throws InterruptedException {
+        running.set(false);
+        for (Thread t : threads) t.join();
+    }
+
+    /** The longest time between two consecutive acknowledgements with at least one of them inside [from, to] (nanoTime). */
+    public long longestGapNanos(long from, long to) {
+        List<Long> times = acks.stream().map(Ack::atNanos).sorted().toList();
+        long longest = 0;
+        for (int i = 1; i < times.size(); i++) {
+            if (times.get(i) >= from && times.get(i - 1) <= to) longest = Math.max(longest, times.get(i) - times.get(i - 1));
+        }
+        return longest;
+    }
+}
