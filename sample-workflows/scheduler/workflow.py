@@ -24,7 +24,9 @@ def _run_job(stop, node, term):
                 n = tx.get("job", "runs", 0) + 1
                 tx.put("job", "runs", n)
                 tx.put("runs", "%010d" % n, {"run": n, "node": node, "term": term, "time": time.time()})
-        except Exception:
+        except BaseException as e:  # a refused commit reaches Python as a Java exception (polyglot.ForeignException)
+            if "WriteRefusedException" not in str(e):
+                raise
             return  # this node stopped being primary between two runs: the write was refused, nothing done
 
 

@@ -89,6 +89,7 @@ public final class GroupMember implements AutoCloseable {
     private volatile String primary;
     private volatile String primaryHttp;
     private volatile long leaseUntil = Long.MIN_VALUE;
+    private volatile long handedOverLsn;
     private volatile boolean handingOver;
     private volatile String lastDecision = "starting";
     private volatile String httpUrl = "";
@@ -286,6 +287,20 @@ public final class GroupMember implements AutoCloseable {
     /** Completes when this node may acknowledge writes; fails with the reason when it will not within {@code timeoutMs}. */
     public CompletableFuture<Void> awaitWritable(long timeoutMs) {
         return await(this::mayAcknowledge, this::whyNotWritable, timeoutMs);
+    }
+
+    /**
+     * Completes when the write at {@code lsn} may be acknowledged: this node may acknowledge writes, or it handed
+     * the primary role over in a switchover to a node that had this node's history up to at least {@code lsn}
+     * (so the write is in the new primary's history; without this it would wait out the timeout and be refused).
+     */
+    public CompletableFuture<Void> awaitAcknowledgeable(long lsn, long timeoutMs) {
+        return await(() -> mayAcknowledge() || lsn <= handedOverLsn, this::whyNotWritable, timeoutMs);
+    }
+
+    /** The last LSN of this node's history that its switchover target confirmed having when this node stepped down (0: none). */
+    public long handedOverLsn() {
+        return handedOverLsn;
     }
 
     /** Completes once a primary that takes writes is known (this node or another), e.g. after a failover. */
@@ -763,7 +778,10 @@ public final class GroupMember implements AutoCloseable {
         }
         Peer p = peers.get(s.target());
         long myLsn = data == null ? 0 : data.lastLsn();
-        if (p != null && p.state().lsn() >= myLsn) {
+        // the target has this node's history: as long, and its newest change of the same term (a follower's log, not a
+        // longer divergent one of its own)
+        if (p != null && p.state().lsn() >= myLsn && (data == null || p.state().lastTerm() == data.lastTerm())) {
+            handedOverLsn = myLsn; // commits stopped at the barrier: every write up to here is in the target's history
             long t = Math.max(terms.get(), roleTerm) + 1;
             send(s.target(), new JsonObject().put("type", "nominate").put("term", t).put("from", me)
                     .put("reason", "switchover from " + me));

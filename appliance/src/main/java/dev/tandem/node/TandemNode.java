@@ -162,7 +162,7 @@ public final class TandemNode implements AutoCloseable, NodeView {
     private Durability durability() {
         long wait = config.group().failureTimeout().toMillis() + 2000;
         return lsn -> java.util.concurrent.CompletableFuture.allOf(store.durable(lsn), replication.awaitReplicated(lsn))
-                .thenCompose(v -> group.awaitWritable(wait)).handle((v, err) -> {
+                .thenCompose(v -> group.awaitAcknowledgeable(lsn, wait)).handle((v, err) -> {
             if (err == null) return (Void) null;
             Throwable c = err instanceof java.util.concurrent.CompletionException && err.getCause() != null ? err.getCause() : err;
             throw new WriteRefusedException("the write (lsn " + lsn + ") was committed here but cannot be confirmed: "

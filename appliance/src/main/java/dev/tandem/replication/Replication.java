@@ -199,6 +199,7 @@ public final class Replication implements AutoCloseable {
                 if (e.getValue().streaming && e.getValue().lastSent < idle) sendChanges(e.getKey(), e.getValue(), new JsonArray());
             }
         } else {
+            completeWaitersUpTo(group.handedOverLsn()); // handed over in a switchover: those are in the new primary's history
             failWaiters("this node is no longer the primary; the write may not have reached the secondary");
             followers.clear();
             degraded = false;
@@ -345,10 +346,7 @@ public final class Replication implements AutoCloseable {
         f.acked = Math.max(f.acked, lsn);
         while (!f.unacked.isEmpty() && f.unacked.peekFirst() <= f.acked) f.unacked.removeFirst();
         ackedLsn = Math.max(ackedLsn, f.acked);
-        var done = waiters.headMap(ackedLsn, true);
-        done.values().forEach(list -> list.forEach(w -> w.complete(null)));
-        done.clear();
-        waiterSince.headMap(ackedLsn, true).clear();
+        completeWaitersUpTo(ackedLsn);
         if (degraded && f.acked >= store.lastLsn()) {
             degraded = false;
             log.info("replication restored: {} caught up at lsn {}; writes wait for it again (sync)", from, f.acked);
@@ -382,6 +380,13 @@ public final class Replication implements AutoCloseable {
         waiters.values().forEach(list -> list.forEach(w -> w.complete(null)));
         waiters.clear();
         waiterSince.clear();
+    }
+
+    private void completeWaitersUpTo(long lsn) {
+        var done = waiters.headMap(lsn, true);
+        done.values().forEach(list -> list.forEach(w -> w.complete(null)));
+        done.clear();
+        waiterSince.headMap(lsn, true).clear();
     }
 
     private void failWaiters(String why) {

@@ -29,7 +29,7 @@ public final class IpamClients {
     public final Queue<Ack> acks = new ConcurrentLinkedQueue<>();
     public final List<String> duplicates = Collections.synchronizedList(new ArrayList<>());
     public final AtomicInteger failures = new AtomicInteger();
-    /** The last answers that were not 201 (or the exception), newest last, for diagnosis. */
+    /** The answers that were not 201 (or the exception), newest last (the last 10,000): "ms thread node answer". */
     public final Queue<String> lastFailures = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean running = new AtomicBoolean(true);
     private final List<Thread> threads = new ArrayList<>();
@@ -72,7 +72,7 @@ public final class IpamClients {
     private void failed(String what) {
         failures.incrementAndGet();
         lastFailures.add(System.nanoTime() / 1_000_000 + " " + Thread.currentThread().getName() + " " + what);
-        while (lastFailures.size() > 200) lastFailures.poll();
+        while (lastFailures.size() > 10_000) lastFailures.poll();
     }
 
     public int size() {
