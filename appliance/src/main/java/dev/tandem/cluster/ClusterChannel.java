@@ -66,6 +66,9 @@ public final class ClusterChannel {
         stack.add(new UNICAST3());
         stack.add(new STABLE());
         GMS gms = new GMS().setJoinTimeout(Math.max(500, hb * 5));
+        // GMS waits for every member's ack of a new view before it handles the next change (default 2 s): a member
+        // frozen right after a merge view held the next view (the one without it) back by those 2 s
+        gms.setValue("view_ack_collection_timeout", Math.max(500L, hb * 5));
         gms.setValue("print_local_addr", false);
         stack.add(gms);
         stack.add(new MFC());
