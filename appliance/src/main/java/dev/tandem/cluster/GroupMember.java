@@ -615,7 +615,7 @@ public final class GroupMember implements AutoCloseable {
 
     private void onNominate(JsonObject m) {
         long t = m.getLong("term");
-        if (witness || role == Role.PRIMARY || t == candidateTerm) return;
+        if (witness || role == Role.PRIMARY || t == candidateTerm || switchover != null) return; // not while handing over
         if (!terms.vote(t, me)) return; // our own vote, recorded before asking for others' (not if we voted for another in t)
         candidateTerm = t;
         candidateSince = primaryLostAt != Long.MIN_VALUE ? primaryLostAt : now();
@@ -692,6 +692,7 @@ public final class GroupMember implements AutoCloseable {
         renewLease(now());
         setPrimary(me, httpUrl);
         primaryLostAt = Long.MIN_VALUE;
+        handedOverLsn = 0; // its own writes from now on are acknowledged under its own lease only
         if (switchover != null) { // handed over, but the group elected this node again: that switchover is over
             reply(switchover.replyTo(), switchover.requestId(), false, switchover.target() + " did not become primary; the group elected "
                     + me + " again (term " + t + ")", now() - switchover.startedAt());
@@ -783,6 +784,9 @@ public final class GroupMember implements AutoCloseable {
         if (p != null && p.state().lsn() >= myLsn && (data == null || p.state().lastTerm() == data.lastTerm())) {
             handedOverLsn = myLsn; // commits stopped at the barrier: every write up to here is in the target's history
             long t = Math.max(terms.get(), roleTerm) + 1;
+            // this node's own vote in t goes to the target, recorded first: a coordinator that sees no primary for a
+            // moment and nominates this node (same data, earlier name) cannot make it a rival candidate in t
+            terms.vote(t, s.target());
             send(s.target(), new JsonObject().put("type", "nominate").put("term", t).put("from", me)
                     .put("reason", "switchover from " + me));
             changeRole(Role.SECONDARY, roleTerm, "switchover to " + s.target() + " (term " + t + ")", 0);
