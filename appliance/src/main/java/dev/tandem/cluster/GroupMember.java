@@ -284,11 +284,6 @@ public final class GroupMember implements AutoCloseable {
         return role == Role.PRIMARY && !handingOver;
     }
 
-    /** Completes when this node may acknowledge writes; fails with the reason when it will not within {@code timeoutMs}. */
-    public CompletableFuture<Void> awaitWritable(long timeoutMs) {
-        return await(this::mayAcknowledge, this::whyNotWritable, timeoutMs);
-    }
-
     /**
      * Completes when the write at {@code lsn} may be acknowledged: this node may acknowledge writes, or it handed
      * the primary role over in a switchover to a node that had this node's history up to at least {@code lsn}
@@ -634,9 +629,11 @@ public final class GroupMember implements AutoCloseable {
         long t = m.getLong("term");
         String cand = m.getString("candidate");
         MemberState candState = new MemberState(cand, false, m.getInteger("priority"), Role.NOT_IN_GROUP, t, m.getLong("lastTerm"), m.getLong("lsn"));
-        Election.Vote v = Election.vote(terms.get(), terms.votedFor(), self(), t, candState);
-        if (t > terms.get()) observeHigherTerm(t, cand);
-        if (v.granted() && !terms.vote(t, cand)) v = new Election.Vote(false, "already voted in term " + t); // recorded before it is sent
+        long myTerm = terms.get();
+        Election.Vote v = Election.vote(myTerm, terms.votedFor(), self(), t, candState);
+        // a granted vote is recorded (with its term: one fsync) before it is sent; a refusal still records the newer term
+        if (v.granted() && !terms.vote(t, cand)) v = new Election.Vote(false, "already voted in term " + t);
+        if (t > myTerm) observeHigherTerm(t, cand);
         JsonObject reply = new JsonObject().put("type", "vote").put("term", t).put("from", me).put("granted", v.granted())
                 .put("reason", v.reason()).put("sentAt", m.getLong("sentAt"));
         // lease: no vote for another primary until our last acknowledgement of the old one has run out

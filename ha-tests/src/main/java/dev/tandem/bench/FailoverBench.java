@@ -109,11 +109,7 @@ public final class FailoverBench {
             }
             took[r] = (t1 - t0) / 1_000_000;
             gap[r] = w.longestGapNanos(t0, t1) / 1_000_000;
-            var stored = new java.util.HashMap<String, String>();
-            for (Object o : ProcessGroup.getJson(s, "/workflows/ipam/pools/" + pool + "/allocations?limit=100000").getJsonArray("allocations")) {
-                var a = (io.vertx.core.json.JsonObject) o;
-                stored.put(a.getString("ip"), a.getString("owner"));
-            }
+            var stored = w.storedOn(s);
             long lost = w.acknowledged.entrySet().stream().filter(a -> !a.getValue().equals(stored.get(a.getKey()))).count();
             System.out.printf("  switchover run %2d: %s -> %s   took %4d ms, longest without an acknowledged write %4d ms, %d writes, %d lost%n",
                     r + 1, p.name, s.name, took[r], gap[r], w.size(), lost);

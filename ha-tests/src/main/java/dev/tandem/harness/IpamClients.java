@@ -31,11 +31,13 @@ public final class IpamClients {
     public final AtomicInteger failures = new AtomicInteger();
     /** The answers that were not 201 (or the exception), newest last (the last 10,000): "ms thread node answer". */
     public final Queue<String> lastFailures = new ConcurrentLinkedQueue<>();
+    private final String pool;
     private final AtomicBoolean running = new AtomicBoolean(true);
     private final List<Thread> threads = new ArrayList<>();
 
     /** {@code perTarget} client threads for each node in {@code targets}. */
     public IpamClients(String pool, List<NodeProcess> targets, int perTarget) {
+        this.pool = pool;
         HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(300)).build();
         int id = 0;
         for (NodeProcess n : targets) {
@@ -83,6 +85,16 @@ public final class IpamClients {
     public void stop() throws InterruptedException {
         running.set(false);
         for (Thread t : threads) t.join();
+    }
+
+    /** What {@code node} stores in this pool: ip -> owner (ipam answers at most 10,000); an address stored twice fails. */
+    public Map<String, String> storedOn(NodeProcess node) {
+        Map<String, String> stored = new java.util.HashMap<>();
+        for (Object o : ProcessGroup.getJson(node, "/workflows/ipam/pools/" + pool + "/allocations?limit=10000").getJsonArray("allocations")) {
+            JsonObject a = (JsonObject) o;
+            if (stored.put(a.getString("ip"), a.getString("owner")) != null) throw new AssertionError("stored twice on " + node.name + ": " + a);
+        }
+        return stored;
     }
 
     /** The longest time between two consecutive acknowledgements with at least one of them inside [from, to] (nanoTime). */
