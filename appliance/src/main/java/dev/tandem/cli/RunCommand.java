@@ -25,10 +25,27 @@ final class RunCommand implements Callable<Integer> {
         return runUntilStopped(config);
     }
 
+    /** How long a clean stop may take before the process exits anyway. */
+    static final long STOP_LIMIT_MS = 10_000;
+
     static int runUntilStopped(TandemConfig config) throws InterruptedException {
         TandemNode node = new TandemNode(config);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            // a stop is bounded: whatever hangs (a workflow stuck in native code, a peer that never answers),
+            // the process is gone within STOP_LIMIT of SIGTERM, as systemd and operators expect
+            Thread limit = new Thread(() -> {
+                try {
+                    Thread.sleep(STOP_LIMIT_MS);
+                } catch (InterruptedException e) {
+                    return;
+                }
+                System.err.println("tandem: node " + config.node().name() + " did not stop within " + STOP_LIMIT_MS / 1000
+                        + " s of SIGTERM; exiting now");
+                Runtime.getRuntime().halt(143);
+            }, "stop-limit");
+            limit.setDaemon(true);
+            limit.start();
             node.close();
             stopped.countDown();
         }, "shutdown"));

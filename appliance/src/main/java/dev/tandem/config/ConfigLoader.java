@@ -68,10 +68,14 @@ public final class ConfigLoader {
         d.put("http.bind", "0.0.0.0:8080");
         d.put("http.tls.cert", null);
         d.put("http.tls.key", null);
+        d.put("http.tls.ca", null);
         d.put("http.forward_to_primary", "true");
         d.put("http.body_limit", "1MiB");
+        d.put("http.client_timeout", "30s");
         d.put("workflows.dir", null); // default: data_dir/workflows
         d.put("workflows.hook_timeout", "10s");
+        d.put("workflows.request_timeout", "30s");
+        d.put("workflows.load_timeout", "30s");
         // workflows.commands.<name>: [argv...] is an open mapping (see OPEN_MAPS); nothing by default
         return java.util.Collections.unmodifiableMap(d);
     }
@@ -403,7 +407,9 @@ public final class ConfigLoader {
             Address httpBind = parse("http.bind", Validator::httpAddress);
             Path cert = path("http.tls.cert");
             Path key = path("http.tls.key");
+            Path ca = path("http.tls.ca");
             boolean forward = bool("http.forward_to_primary");
+            Duration clientTimeout = duration("http.client_timeout");
             Long bodyLimit = parse("http.body_limit", Units::size);
             if (bodyLimit != null && (bodyLimit < 1024 || bodyLimit > (256L << 20))) {
                 problem("http.body_limit", bodyLimit + " bytes is out of range; use 1KiB..256MiB");
@@ -412,6 +418,8 @@ public final class ConfigLoader {
             Path wfDir = path("workflows.dir");
             if (wfDir == null && dataDir != null) wfDir = dataDir.resolve("workflows");
             Duration hookTimeout = duration("workflows.hook_timeout");
+            Duration requestTimeout = duration("workflows.request_timeout");
+            Duration loadTimeout = duration("workflows.load_timeout");
             Map<String, List<String>> commands = commands();
 
             // rules that relate keys to each other
@@ -433,6 +441,11 @@ public final class ConfigLoader {
             }
             checkReadable("http.tls.cert", cert);
             checkReadable("http.tls.key", key);
+            checkReadable("http.tls.ca", ca);
+            if (cert != null && key != null && Files.isReadable(cert) && Files.isReadable(key)) {
+                String bad = TlsFiles.check(cert, key, ca);
+                if (bad != null) problem("http.tls.cert", bad);
+            }
             checkSecret(secret);
 
             if (!problems.isEmpty()) return null;
@@ -440,8 +453,8 @@ public final class ConfigLoader {
                     new TandemConfig.Node(nodeName, kind, priority, dataDir),
                     new TandemConfig.Group(groupName, bind, members, secret, quorum, preempt, heartbeat, failure),
                     new TandemConfig.Replication(mode, syncTimeout, strict, fsync, retention),
-                    new TandemConfig.Http(httpBind, cert, key, forward, bodyLimit),
-                    new TandemConfig.Workflows(wfDir, hookTimeout, commands));
+                    new TandemConfig.Http(httpBind, cert, key, ca, forward, bodyLimit, clientTimeout),
+                    new TandemConfig.Workflows(wfDir, hookTimeout, commands, requestTimeout, loadTimeout));
         }
 
         List<Address> members(Address bind) {

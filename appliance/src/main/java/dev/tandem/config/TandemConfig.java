@@ -28,10 +28,25 @@ public record TandemConfig(Node node, Group group, Replication replication, Http
     public record Replication(ReplicationMode mode, Duration syncTimeout, boolean strict, boolean fsync,
                               int logRetention) {}
 
-    public record Http(Address bind, Path tlsCert, Path tlsKey, boolean forwardToPrimary, long bodyLimit) {}
+    /** {@code clientTimeout}: how long a connection may go without sending a complete request (headers and body) before it is closed. */
+    public record Http(Address bind, Path tlsCert, Path tlsKey, Path tlsCa, boolean forwardToPrimary, long bodyLimit, Duration clientTimeout) {
+        /** The certificates this node trusts when it calls a peer over HTTPS: http.tls.ca, else its own certificate. */
+        public Path trustedCerts() {
+            return tlsCa != null ? tlsCa : tlsCert;
+        }
+
+        public boolean tls() {
+            return tlsCert != null && tlsKey != null;
+        }
+    }
 
     /** {@code commands}: name -> argument vector, the host programs workflows may run (empty: none). */
-    public record Workflows(Path dir, Duration hookTimeout, java.util.Map<String, List<String>> commands) {}
+    public record Workflows(Path dir, Duration hookTimeout, java.util.Map<String, List<String>> commands,
+                            Duration requestTimeout, Duration loadTimeout) {
+        public Workflows(Path dir, Duration hookTimeout, java.util.Map<String, List<String>> commands) {
+            this(dir, hookTimeout, commands, Duration.ofSeconds(30), Duration.ofSeconds(30));
+        }
+    }
 
     public boolean isWitness() {
         return node.kind() == Kind.WITNESS;

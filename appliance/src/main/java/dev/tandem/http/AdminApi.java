@@ -19,14 +19,15 @@ import java.nio.charset.StandardCharsets;
  * workflows (list, deploy, remove). A request is allowed with {@code Authorization: Bearer <token>}
  * where the token is a login's (users and tokens live in the replicated store, so a token keeps
  * working on the other node after failover) or the group's admin token ({@code data_dir/admin.token},
- * what the CLI uses); from loopback, for now, without one. Writes (login, users, deploy) happen on the
+ * what the CLI uses), from every address alike. Writes (login, users, deploy) happen on the
  * primary: a secondary forwards them (SPEC 5), and they are answered once replicated.
  */
 final class AdminApi {
 
     /** What the write endpoints need; {@code system} and {@code deployments} are null on a witness. */
     record Env(GroupMember group, WorkflowEngine engine, String adminToken, EventLog events, SystemStore system,
-               Deployments deployments, Durability durability, Forwarder forwarder, long failoverWaitMs, dev.tandem.store.Store store) {}
+               Deployments deployments, Durability durability, Forwarder forwarder, long failoverWaitMs, dev.tandem.store.Store store,
+               LoginLimiter logins) {}
 
     private static int parseLimit(String text) {
         try {
@@ -42,6 +43,10 @@ final class AdminApi {
         GroupMember group = env.group();
         WorkflowEngine engine = env.engine();
         EventLog events = env.events();
+        router.route("/api/v1/*").handler(ctx -> {
+            if (ctx.request().method() != io.vertx.core.http.HttpMethod.GET) ctx.addEndHandler(v -> audit(ctx, events));
+            ctx.next();
+        });
         router.route("/api/v1/*").handler(ctx -> authorize(ctx, env));
         AdminWrites.mountUsers(router, env);
         AdminWrites.mountDeploy(router, env);
@@ -98,6 +103,7 @@ final class AdminApi {
             JsonObject body = body(ctx);
             if (body == null) return;
             String to = body.getValue("to") instanceof String s ? s : null;
+            ctx.put("audit_target", to == null ? "best secondary" : to);
             group.switchover(to).whenComplete((r, err) -> ctx.vertx().runOnContext(v -> {
                 if (err != null) {
                     Errors.send(ctx, 504, "the switchover did not complete in time: " + err + "; check `tandem status`");
@@ -115,6 +121,7 @@ final class AdminApi {
                 Errors.send(ctx, 400, "send {\"enabled\": true} or {\"enabled\": false}");
                 return;
             }
+            ctx.put("audit_target", enabled ? "on" : "off");
             group.setMaintenance(enabled).whenComplete((r, err) -> ctx.vertx().runOnContext(v -> {
                 if (err != null) ctx.fail(err);
                 else json(ctx, 200, new JsonObject().put("maintenance", r)
@@ -131,32 +138,63 @@ final class AdminApi {
         });
     }
 
+    /**
+     * Every /api/v1 request but login needs a valid token, from every address: a login's, or the
+     * group's admin token. Where a request comes from (loopback, a peer that forwarded it) earns nothing.
+     */
     private static void authorize(RoutingContext ctx, Env env) {
         if (ctx.normalizedPath().equals("/api/v1/login")) {
             ctx.next();
             return;
         }
-        String remote = ctx.request().remoteAddress() == null ? "" : ctx.request().remoteAddress().hostAddress();
-        boolean loopback = remote.startsWith("127.") || remote.equals("0:0:0:0:0:0:0:1") || remote.equals("::1");
         String token = bearer(ctx);
-        if (token != null && MessageDigest.isEqual(token.getBytes(StandardCharsets.UTF_8), env.adminToken().getBytes(StandardCharsets.UTF_8))) {
+        if (token == null || token.isEmpty()) {
+            unauthorized(ctx, "log in: POST /api/v1/login {\"user\", \"password\"}, then send 'Authorization: Bearer <token>' "
+                    + "(the CLI uses the group's admin token from data_dir/admin.token)");
+        } else if (MessageDigest.isEqual(token.getBytes(StandardCharsets.UTF_8), env.adminToken().getBytes(StandardCharsets.UTF_8))) {
             ctx.put("user", "admin-token");
             ctx.next();
-        } else if (token != null && env.system() != null) {
+        } else if (env.system() != null && token.length() <= 256) {
             ctx.vertx().executeBlocking(() -> env.system().userOfToken(token), false).onComplete(r -> {
                 if (r.succeeded() && r.result() != null) {
                     ctx.put("user", r.result());
                     ctx.next();
-                } else { // a token that is presented must be good, from loopback too
+                } else {
                     unauthorized(ctx, "the token is unknown or expired; log in again with POST /api/v1/login");
                 }
             });
-        } else if (loopback) {
-            ctx.next();
         } else {
-            unauthorized(ctx, "log in: POST /api/v1/login {\"user\", \"password\"}, then send 'Authorization: Bearer <token>' "
-                    + "(or the group's admin token from data_dir/admin.token)");
+            unauthorized(ctx, env.system() == null ? "this witness accepts only the group's admin token (data_dir/admin.token)"
+                    : "the token is unknown or expired; log in again with POST /api/v1/login");
         }
+    }
+
+    /** The client's address as this node sees it. */
+    static String remote(RoutingContext ctx) {
+        return ctx.request().remoteAddress() == null ? "unknown" : ctx.request().remoteAddress().hostAddress();
+    }
+
+    /**
+     * Operator actions (everything under /api/v1 but reads) are AUDIT events: what, who, from where,
+     * the outcome. Never a password or token: the login's user name, the target's name, at most.
+     */
+    private static void audit(RoutingContext ctx, EventLog events) {
+        String path = ctx.normalizedPath(), method = ctx.request().method().name();
+        String action = path.startsWith("/api/v1/login") ? "login" : path.startsWith("/api/v1/logout") ? "logout"
+                : path.startsWith("/api/v1/users") ? (method.equals("DELETE") ? "user.remove" : "user.set")
+                : path.startsWith("/api/v1/workflows") ? (method.equals("DELETE") ? "workflow.remove" : "workflow.deploy")
+                : path.startsWith("/api/v1/switchover") ? "switchover" : path.startsWith("/api/v1/maintenance") ? "maintenance"
+                : method + " " + Errors.clip(path, 100);
+        int status = ctx.response().getStatusCode();
+        String user = ctx.get("user") instanceof String u ? u : null;
+        JsonObject e = new JsonObject().put("action", action).put("user", user).put("from", remote(ctx)).put("status", status)
+                .put("outcome", status < 300 ? "ok" : status == 401 || status == 403 ? "denied" : status == 429 ? "throttled" : "failed");
+        if (ctx.get("audit_target") instanceof String t) e.put("target", Errors.clip(t, 100));
+        if (Forwarder.wasForwarded(ctx)) e.put("forwarded_by", Errors.clip(ctx.request().getHeader(Forwarder.FORWARDED_BY), 64));
+        if (ctx.response().headers().contains(Forwarder.FORWARDED_BY)) e.put("answered_by", "primary (forwarded)");
+        events.append("AUDIT", e);
+        org.slf4j.LoggerFactory.getLogger("dev.tandem.audit").info("{} by {} from {}: {} ({})", action, user == null ? "-" : user,
+                e.getString("from"), e.getString("outcome"), status);
     }
 
     /** The token of an {@code Authorization: Bearer} header, or null. */
@@ -185,6 +223,12 @@ final class AdminApi {
     static JsonObject body(RoutingContext ctx) {
         String text = ctx.body() == null ? null : ctx.body().asString();
         if (text == null || text.isBlank()) return new JsonObject();
+        String type = String.valueOf(ctx.request().getHeader("content-type")).toLowerCase(java.util.Locale.ROOT);
+        if (!(type.startsWith("application/json") || type.contains("+json"))) {
+            Errors.send(ctx, 400, "send the body as JSON with 'Content-Type: application/json' (got '"
+                    + Errors.clip(ctx.request().getHeader("content-type"), 100) + "')");
+            return null;
+        }
         try {
             return new JsonObject(text);
         } catch (DecodeException | ClassCastException e) {

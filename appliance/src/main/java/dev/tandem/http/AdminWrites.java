@@ -91,6 +91,18 @@ final class AdminWrites {
         router.post("/api/v1/login").handler(ctx -> {
             String[] c = credentials(ctx, "...");
             if (c == null) return;
+            ctx.put("audit_target", c[0]);
+            String from = AdminApi.remote(ctx), who = Errors.clip(c[0], 64);
+            long wait = env.logins().admit(who, from);
+            if (wait > 0) {
+                long seconds = Math.max(1, (wait + 999) / 1000);
+                ctx.response().putHeader("Retry-After", String.valueOf(seconds));
+                Errors.send(ctx, 429, "too many login attempts for this user or from this address; wait " + seconds + " s and try again");
+                return;
+            }
+            ctx.addEndHandler(v -> {
+                if (ctx.response().getStatusCode() == 200) env.logins().succeeded(who, from);
+            });
             onPrimary(ctx, env, () -> {
                 SystemStore.Login login = env.system().login(c[0], c[1]);
                 if (login == null) {
@@ -105,7 +117,7 @@ final class AdminWrites {
             onPrimary(ctx, env, () -> new Written(204, null, token == null ? 0 : env.system().logout(token)));
         });
         router.get("/api/v1/whoami").handler(ctx -> AdminApi.json(ctx, 200, new JsonObject().put("user", (String) ctx.get("user"))
-                .put("via", ctx.get("user") == null ? "loopback" : ctx.get("user").equals("admin-token") ? "admin token" : "login")));
+                .put("via", "admin-token".equals(ctx.get("user")) ? "admin token" : "login")));
         router.get("/api/v1/users").handler(ctx -> {
             if (env.system() == null) {
                 AdminApi.json(ctx, 200, new JsonObject().put("users", new JsonArray()));
@@ -117,10 +129,12 @@ final class AdminWrites {
         router.post("/api/v1/users").handler(ctx -> {
             String[] c = credentials(ctx, "at least 8 characters");
             if (c == null) return;
+            ctx.put("audit_target", c[0]);
             onPrimary(ctx, env, () -> new Written(201, new JsonObject().put("user", c[0]), env.system().putUser(c[0], c[1])));
         });
         router.delete("/api/v1/users/:name").handler(ctx -> {
             String name = ctx.pathParam("name");
+            ctx.put("audit_target", name);
             onPrimary(ctx, env, () -> {
                 long lsn = env.system().deleteUser(name);
                 return lsn == 0 ? new Written(404, Errors.body(404, "not_found", "no user named '" + name + "'"), 0) : new Written(204, null, lsn);
@@ -145,8 +159,9 @@ final class AdminWrites {
                         + "(1-63 of a-z, 0-9, '_', '-', starting with a letter)");
                 return;
             }
+            ctx.put("audit_target", name);
             byte[] zip = ctx.body() == null || ctx.body().buffer() == null ? new byte[0] : ctx.body().buffer().getBytes();
-            String by = ctx.get("user") instanceof String u ? u : "loopback";
+            String by = ctx.get("user") instanceof String u ? u : "unknown";
             onPrimary(ctx, env, () -> {
                 try {
                     WorkflowBundle.check(zip); // unzipping is work: off the event loop, like the rest
@@ -161,6 +176,7 @@ final class AdminWrites {
         });
         router.delete("/api/v1/workflows/:name").handler(ctx -> {
             String name = ctx.pathParam("name");
+            ctx.put("audit_target", name);
             onPrimary(ctx, env, () -> {
                 long lsn = env.system().undeploy(name);
                 if (lsn == 0) {

@@ -20,10 +20,13 @@ final class Forwarder {
     private final String nodeName;
     private final HttpClient client;
 
-    Forwarder(Vertx vertx, GroupMember group, String nodeName) {
+    Forwarder(Vertx vertx, GroupMember group, String nodeName, dev.tandem.config.TandemConfig.Http http) {
         this.group = group;
         this.nodeName = nodeName;
-        this.client = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true).setConnectTimeout(1000), new PoolOptions().setHttp1MaxSize(64));
+        // keep-alive shorter than the peer's http.client_timeout, so this side closes an idle connection first
+        this.client = vertx.createHttpClient(Tls.client(new HttpClientOptions().setKeepAlive(true)
+                .setKeepAliveTimeout((int) Math.max(1, http.clientTimeout().toSeconds() / 2)).setConnectTimeout(1000), http),
+                new PoolOptions().setHttp1MaxSize(64));
     }
 
     static boolean wasForwarded(RoutingContext ctx) {
@@ -36,14 +39,56 @@ final class Forwarder {
         Errors.send(ctx, 503, message);
     }
 
+    /** Headers that describe one hop's connection, not the request (RFC 9110 7.6.1), and ours. */
+    private static final java.util.Set<String> HOP = java.util.Set.of("host", "content-length", "connection", "transfer-encoding",
+            "keep-alive", "te", "trailer", "upgrade", "proxy-connection", "proxy-authorization", "expect", FORWARDED_BY.toLowerCase());
+
+    /**
+     * The primary's base URL as the group announced it ({@code http[s]://host:port}), checked: no path,
+     * user or query may ride along. Null when it is not such a URL.
+     */
+    static java.net.URI primaryBase(String url) {
+        try {
+            java.net.URI u = new java.net.URI(url);
+            boolean ok = ("http".equals(u.getScheme()) || "https".equals(u.getScheme())) && u.getHost() != null && u.getPort() > 0
+                    && u.getRawUserInfo() == null && (u.getRawPath() == null || u.getRawPath().isEmpty()) && u.getRawQuery() == null
+                    && u.getRawFragment() == null;
+            return ok ? u : null;
+        } catch (java.net.URISyntaxException | NullPointerException e) {
+            return null;
+        }
+    }
+
+    /**
+     * Sends the request to the primary and relays the answer. The target is built from the primary's
+     * announced address plus this request's normalised path and query, never from the raw request target,
+     * so no request can be steered to another host; every outcome ends in an answer.
+     */
     void forward(RoutingContext ctx, String primaryUrl) {
+        try {
+            forward0(ctx, primaryUrl);
+        } catch (RuntimeException e) {
+            refuse(ctx, "could not forward to the primary at " + primaryUrl + ": " + Errors.clip(String.valueOf(e.getMessage()), 200));
+        }
+    }
+
+    private void forward0(RoutingContext ctx, String primaryUrl) {
         HttpServerRequest in = ctx.request();
-        RequestOptions opts = new RequestOptions().setMethod(in.method()).setAbsoluteURI(primaryUrl + in.uri()).setTimeout(30_000);
+        java.net.URI base = primaryBase(primaryUrl);
+        if (base == null) {
+            refuse(ctx, "the primary announced an unusable address (" + Errors.clip(String.valueOf(primaryUrl), 100) + "); send this to the primary directly");
+            return;
+        }
+        String path = ctx.normalizedPath();
+        if (path == null || !path.startsWith("/")) {
+            Errors.send(ctx, 400, "the request target must be a path (origin-form)");
+            return;
+        }
+        String query = in.query();
+        RequestOptions opts = new RequestOptions().setMethod(in.method()).setSsl("https".equals(base.getScheme()))
+                .setHost(base.getHost()).setPort(base.getPort()).setURI(query == null ? path : path + "?" + query).setTimeout(30_000);
         in.headers().forEach(h -> {
-            String n = h.getKey().toLowerCase();
-            if (!n.equals("host") && !n.equals("content-length") && !n.equals("connection") && !n.equals("transfer-encoding")) {
-                opts.addHeader(h.getKey(), h.getValue());
-            }
+            if (!HOP.contains(h.getKey().toLowerCase())) opts.addHeader(h.getKey(), h.getValue());
         });
         opts.addHeader(FORWARDED_BY, nodeName);
         client.request(opts)
@@ -52,7 +97,7 @@ final class Forwarder {
                     var out = ctx.response().setStatusCode(resp.statusCode());
                     resp.headers().forEach(h -> {
                         String n = h.getKey().toLowerCase();
-                        if (!n.equals("content-length") && !n.equals("connection") && !n.equals("transfer-encoding")) out.putHeader(h.getKey(), h.getValue());
+                        if (!HOP.contains(n)) out.putHeader(h.getKey(), h.getValue());
                     });
                     out.putHeader(FORWARDED_BY, nodeName);
                     out.end(b);

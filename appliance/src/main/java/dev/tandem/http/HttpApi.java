@@ -5,6 +5,8 @@ import dev.tandem.config.TandemConfig;
 import dev.tandem.node.EventLog;
 import dev.tandem.workflows.WorkflowEngine;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -35,9 +37,10 @@ public final class HttpApi {
         router.get("/health/primary").handler(ctx -> health(ctx, health.primary(), health));
         router.get("/health/secondary").handler(ctx -> health(ctx, health.secondary(), health));
 
-        Forwarder forwarder = new Forwarder(vertx, group, config.node().name());
+        Forwarder forwarder = new Forwarder(vertx, group, config.node().name(), config.http());
         AdminApi.mount(router, new AdminApi.Env(group, engine, adminToken, events, system, deployments, durability, forwarder,
-                config.group().failureTimeout().toMillis() + 2000, store));
+                config.group().failureTimeout().toMillis() + 2000, store,
+                new LoginLimiter(System::currentTimeMillis)));
         if (engine != null) {
             WorkflowRoutes routes = new WorkflowRoutes(engine, durability, group, config, forwarder);
             router.route("/workflows/:name").handler(routes);
@@ -47,6 +50,7 @@ public final class HttpApi {
         router.errorHandler(400, ctx -> failure(ctx, 400, "bad request: " + reason(ctx)));
         router.errorHandler(404, ctx -> failure(ctx, 404, "nothing at " + ctx.normalizedPath()
                 + "; see /health/*, /api/v1/* and /workflows/{name}/..."));
+        router.errorHandler(408, ctx -> failure(ctx, 408, "the request did not arrive in time"));
         router.errorHandler(405, ctx -> failure(ctx, 405, ctx.request().method() + " is not allowed on " + ctx.normalizedPath()));
         router.errorHandler(413, ctx -> failure(ctx, 413, "the request body is larger than http.body_limit ("
                 + bodyLimit + " bytes); send less, or raise http.body_limit"));
@@ -58,8 +62,36 @@ public final class HttpApi {
         return router;
     }
 
+    /**
+     * The node's HTTP server for {@code router}: the request guard (origin-form targets only, connection
+     * deadlines, JSON for undecodable requests) runs ahead of every route; TLS when http.tls is set.
+     */
+    public static HttpServer server(Vertx vertx, TandemConfig config, Router router) {
+        HttpServerOptions options = new HttpServerOptions().setCompressionSupported(true)
+                .setMaxFormAttributeSize(8192)
+                // the read/write idle bound is a backstop; RequestGuard's client_timeout closes stalled clients first
+                .setIdleTimeout((int) Math.max(1, config.http().clientTimeout().toSeconds() * 2)).setIdleTimeoutUnit(java.util.concurrent.TimeUnit.SECONDS);
+        Tls.configure(options, config.http());
+        HttpServer server = vertx.createHttpServer(options);
+        RequestGuard guard = RequestGuard.install(vertx, server, config.http().clientTimeout().toMillis());
+        router.route().order(-1000).handler(guard::handle);
+        if (config.http().tls()) {
+            router.route().order(-999).handler(ctx -> {
+                ctx.response().putHeader("Strict-Transport-Security", "max-age=31536000");
+                ctx.next();
+            });
+        }
+        return server.requestHandler(router);
+    }
+
     private static String reason(RoutingContext ctx) {
-        return ctx.failure() == null ? "the request could not be read" : String.valueOf(ctx.failure().getMessage());
+        Throwable f = ctx.failure();
+        if (f == null) return "the request could not be read";
+        String name = f.getClass().getSimpleName();
+        if (name.contains("TooManyFormFields")) return "the form has too many fields; send JSON, or fewer fields";
+        if (name.contains("TooLongFormField")) return "a form field is longer than 8 KiB; send JSON, or shorter fields";
+        if (f.getMessage() == null) return "the body could not be decoded (" + name + "); send JSON with 'Content-Type: application/json'";
+        return Errors.clip(f.getMessage(), 200);
     }
 
     private static void failure(RoutingContext ctx, int status, String message) {

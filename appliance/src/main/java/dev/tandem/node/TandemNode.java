@@ -20,7 +20,6 @@ import dev.tandem.workflows.Workflow;
 import dev.tandem.workflows.WorkflowEngine;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
-import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import java.io.IOException;
@@ -141,13 +140,12 @@ public final class TandemNode implements AutoCloseable, NodeView {
                 () -> ready && replication != null && replication.caughtUp(), this::healthSummary);
         Router router = HttpApi.router(vertx, config, health, group, workflows, durability(), token, events, system, deployments, store);
         var bind = config.http().bind();
-        http = vertx.createHttpServer(new HttpServerOptions().setCompressionSupported(true))
-                .requestHandler(router)
+        http = HttpApi.server(vertx, config, router)
                 .listen(bind.port(), bind.host())
                 .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
         httpPort = http.actualPort();
         String host = bind.host().equals("0.0.0.0") || bind.host().equals("::") ? config.group().bind().host() : bind.host();
-        group.setHttpUrl("http://" + host + ":" + httpPort);
+        group.setHttpUrl(dev.tandem.http.Tls.scheme(config.http()) + "://" + host + ":" + httpPort);
         group.start();
         ready = true;
         log.info("node {} ({}) ready in {} ms: http://{}:{}/ group {} at {}", node.name(), node.kind().name().toLowerCase(),
