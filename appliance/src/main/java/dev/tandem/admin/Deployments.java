@@ -39,6 +39,8 @@ public final class Deployments implements AutoCloseable {
         return t;
     });
     private final AtomicBoolean pending = new AtomicBoolean();
+    /** Deployed records this node could not apply, by name: {sha256, error}. Reported, skipped, retried when the record changes. */
+    private final Map<String, JsonObject> failures = new java.util.concurrent.ConcurrentHashMap<>();
 
     /**
      * @param events told WORKFLOW_DEPLOYED / WORKFLOW_REMOVED with {name, sha256, state}
@@ -67,23 +69,39 @@ public final class Deployments implements AutoCloseable {
 
     /** Reconciles now, on the caller's thread (startup, and after a deploy on this node). */
     public synchronized void reconcile() {
-        Map<String, JsonObject> want = system.deployed();
+        Map<String, JsonObject> want;
+        try {
+            want = system.deployed();
+        } catch (RuntimeException e) {
+            log.error("cannot read the deployed workflows from the store; the next change retries: {}", e.getMessage());
+            return;
+        }
         for (var e : want.entrySet()) {
-            String name = e.getKey(), sha = e.getValue().getString("sha256");
-            Path dir = deployedDir.resolve(name);
+            String name = e.getKey(), sha = String.valueOf(e.getValue().getString("sha256"));
+            Path dir = WorkflowEngine.NAME.matcher(name).matches() ? deployedDir.resolve(name) : null;
             Workflow running = engine.get(name);
-            boolean current = sha.equals(readSha(dir));
+            boolean current = dir != null && sha.equals(readSha(dir));
             if (current && running != null && running.dir().equals(dir)) continue;
+            JsonObject failed = failures.get(name);
+            if (failed != null && sha.equals(failed.getString("sha256"))) continue; // reported once; a new deploy retries
+            failures.remove(name);
+            // one record that cannot be applied here is reported and skipped: it never stops the others, nor the node
             try {
+                if (dir == null) throw new IOException("'" + WorkflowBundle.printable(name) + "' is not a workflow name");
                 if (!current) unpack(name, sha, dir);
                 Workflow wf = engine.load(name, dir);
                 log.info("deployed workflow {} ({}) {}", name, sha.substring(0, 12), wf.loaded() ? "loaded" : "failed to load");
                 events.accept("WORKFLOW_DEPLOYED", new JsonObject().put("workflow", name).put("sha256", sha)
                         .put("state", wf.loaded() ? "loaded" : "failed").put("error", wf.loadError()));
-            } catch (IOException | WorkflowBundle.BadBundleException ex) {
-                log.error("cannot unpack deployed workflow {} into {}: {}", name, dir, ex.getMessage());
+            } catch (IOException | WorkflowBundle.BadBundleException | RuntimeException ex) {
+                String why = "cannot apply the deployed workflow on this node: " + ex.getMessage();
+                failures.put(name, new JsonObject().put("sha256", sha).put("error", why));
+                log.error("deployed workflow {} ({}) skipped: {}", WorkflowBundle.printable(name), sha.substring(0, Math.min(12, sha.length())), why);
+                events.accept("WORKFLOW_DEPLOY_FAILED", new JsonObject().put("workflow", WorkflowBundle.printable(name)).put("sha256", sha)
+                        .put("error", why));
             }
         }
+        failures.keySet().retainAll(want.keySet());
         try (Stream<Path> s = Files.isDirectory(deployedDir) ? Files.list(deployedDir) : Stream.empty()) {
             for (Path dir : s.filter(Files::isDirectory).toList()) {
                 String name = dir.getFileName().toString();
@@ -101,6 +119,19 @@ public final class Deployments implements AutoCloseable {
         } catch (IOException e) {
             log.error("cannot list {}: {}", deployedDir, e.getMessage());
         }
+    }
+
+    /** Why the deployed record {@code name} could not be applied on this node, or null. */
+    public String failure(String name) {
+        JsonObject f = failures.get(name);
+        return f == null ? null : f.getString("error");
+    }
+
+    /** The deployed records this node could not apply: name -> error. */
+    public Map<String, String> failures() {
+        Map<String, String> out = new java.util.TreeMap<>();
+        failures.forEach((k, v) -> out.put(k, v.getString("error")));
+        return out;
     }
 
     /** Unpacks into a fresh folder beside the target, then swaps it in, so a crash leaves the old or the new one, whole. */

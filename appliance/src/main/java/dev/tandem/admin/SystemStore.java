@@ -123,10 +123,19 @@ public final class SystemStore {
         }
     }
 
+    /** A zip is stored base64 in parts of this many characters (a document holds at most 1,000,000). */
+    static final int ZIP_PART = 512 * 1024;
+
     /** Records workflow {@code name} as deployed from {@code zip}; returns the LSN. */
     public long deploy(String name, byte[] zip, String by) {
         try (StoreTx tx = store.begin(NS)) {
-            tx.put(ZIPS, name, new JsonObject().put("zip", Base64.getEncoder().encodeToString(zip)).encode());
+            deleteZip(tx, name);
+            String b64 = Base64.getEncoder().encodeToString(zip);
+            int parts = Math.max(1, (b64.length() + ZIP_PART - 1) / ZIP_PART);
+            for (int i = 0; i < parts; i++) {
+                tx.put(ZIPS, name + "#" + i, new JsonObject().put("zip", b64.substring(i * ZIP_PART, Math.min(b64.length(), (i + 1) * ZIP_PART))).encode());
+            }
+            tx.put(ZIPS, name, new JsonObject().put("parts", parts).encode());
             tx.put(WORKFLOWS, name, new JsonObject().put("name", name).put("sha256", WorkflowBundle.sha256(zip)).put("bytes", zip.length)
                     .put("deployed_at", System.currentTimeMillis()).put("deployed_by", by).encode());
             return tx.commit();
@@ -137,7 +146,7 @@ public final class SystemStore {
     public long undeploy(String name) {
         try (StoreTx tx = store.begin(NS)) {
             boolean had = tx.delete(WORKFLOWS, name);
-            tx.delete(ZIPS, name);
+            deleteZip(tx, name);
             return had ? tx.commit() : 0;
         }
     }
@@ -154,11 +163,28 @@ public final class SystemStore {
         return out;
     }
 
-    /** The zip of a deployed workflow, or null. */
+    private static void deleteZip(StoreTx tx, String name) {
+        String index = tx.get(ZIPS, name);
+        if (index == null) return;
+        int parts = new JsonObject(index).getInteger("parts", 0);
+        for (int i = 0; i < parts; i++) tx.delete(ZIPS, name + "#" + i);
+        tx.delete(ZIPS, name);
+    }
+
+    /** The zip of a deployed workflow, or null (also when a part of it is missing). */
     public byte[] zip(String name) {
         try (StoreTx tx = store.begin(NS)) {
             String z = tx.get(ZIPS, name);
-            return z == null ? null : Base64.getDecoder().decode(new JsonObject(z).getString("zip"));
+            if (z == null) return null;
+            JsonObject index = new JsonObject(z);
+            if (index.containsKey("zip")) return Base64.getDecoder().decode(index.getString("zip")); // stored whole (before parts)
+            StringBuilder b64 = new StringBuilder();
+            for (int i = 0; i < index.getInteger("parts", 0); i++) {
+                String part = tx.get(ZIPS, name + "#" + i);
+                if (part == null) return null;
+                b64.append(new JsonObject(part).getString("zip"));
+            }
+            return Base64.getDecoder().decode(b64.toString());
         }
     }
 }

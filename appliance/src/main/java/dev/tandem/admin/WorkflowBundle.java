@@ -40,9 +40,49 @@ public final class WorkflowBundle {
         }
     }
 
-    /** Checks {@code zip} without writing anything; returns the file names it would unpack. */
+    /**
+     * Checks {@code zip} completely before anything is committed: every name, type, clash and size, and
+     * that it really unpacks (into a scratch folder that is removed again). Returns the file names.
+     */
     public static List<String> check(byte[] zip) throws BadBundleException {
-        return entries(zip, null);
+        List<String> names = entries(zip, null);
+        Path scratch = null;
+        try {
+            scratch = Files.createTempDirectory("tandem-bundle-check");
+            entries(zip, scratch.resolve("w"));
+        } catch (IOException | RuntimeException e) {
+            throw new BadBundleException("the zip cannot be unpacked: " + e.getMessage() + "; zip the workflow folder again");
+        } finally {
+            if (scratch != null) {
+                try {
+                    Deployments.deleteTree(scratch);
+                } catch (IOException ignored) {
+                    // a scratch folder under the temporary directory; the system cleans it
+                }
+            }
+        }
+        return names;
+    }
+
+    static final int MAX_NAME = 255, MAX_PATH = 1024;
+
+    /** Why {@code name} (an entry's path inside the zip, '/'-separated) cannot be a file of a workflow, or null. */
+    static String badName(String name) {
+        if (name.length() > MAX_PATH) return "is longer than " + MAX_PATH + " characters";
+        for (int i = 0; i < name.length(); i++) {
+            char ch = name.charAt(i);
+            if (ch < 0x20 || ch == 0x7f) return "holds a control character (code " + (int) ch + ")";
+            if (ch == '\\' || ch == ':') return "holds '" + ch + "'; use '/' between folders and plain names";
+        }
+        if (name.startsWith("/")) return "is absolute";
+        String[] parts = name.split("/", -1);
+        for (int i = 0; i < parts.length; i++) {
+            String p = parts[i];
+            if (p.isEmpty() && i == parts.length - 1) continue; // a folder entry ends with '/'
+            if (p.isEmpty() || p.equals(".") || p.equals("..")) return "has an empty, '.' or '..' part";
+            if (p.length() > MAX_NAME) return "has a part longer than " + MAX_NAME + " characters";
+        }
+        return null;
     }
 
     /** Unpacks {@code zip} into the empty or missing directory {@code target}. */
@@ -58,17 +98,28 @@ public final class WorkflowBundle {
             long total = 0;
             try (ZipInputStream in = new ZipInputStream(new ByteArrayInputStream(zip))) {
                 byte[] buf = new byte[64 * 1024];
+                java.util.Set<String> files = new java.util.HashSet<>(), folders = new java.util.HashSet<>();
                 for (ZipEntry e; (e = in.getNextEntry()) != null; ) {
-                    String name = e.getName().replace('\\', '/');
-                    if (name.startsWith("/") || name.matches("^[A-Za-z]:.*") || List.of(name.split("/")).contains("..")) {
-                        throw new BadBundleException("the zip entry '" + e.getName() + "' points outside the workflow folder; "
-                                + "zip the folder's contents with relative paths (cd myflow && zip -r ../myflow.zip .)");
+                    String name = e.getName();
+                    String bad = badName(name);
+                    if (bad != null) {
+                        throw new BadBundleException("the zip entry '" + printable(name) + "' " + bad + "; zip the folder's contents with "
+                                + "relative paths and plain file names (cd myflow && zip -r ../myflow.zip .)");
                     }
                     String rel = name.substring(prefix.length());
-                    if (rel.isEmpty() || e.isDirectory()) continue;
+                    if (rel.isEmpty()) continue;
+                    if (e.isDirectory()) {
+                        String folder = rel.substring(0, rel.length() - 1);
+                        if (files.contains(folder)) throw clash(folder);
+                        addFolders(folder + "/x", folders, files);
+                        continue;
+                    }
                     if (names.size() >= MAX_FILES) {
                         throw new BadBundleException("the zip holds more than " + MAX_FILES + " files; a workflow needs far fewer");
                     }
+                    if (!files.add(rel)) throw new BadBundleException("the zip holds '" + printable(rel) + "' twice; zip the folder again");
+                    if (folders.contains(rel)) throw clash(rel);
+                    addFolders(rel, folders, files);
                     names.add(rel);
                     OutputStream out = null;
                     if (target != null) {
@@ -90,6 +141,10 @@ public final class WorkflowBundle {
                     }
                 }
             }
+        } catch (IllegalArgumentException e) {
+            // ZipInputStream: a name that is not valid UTF-8; Path: a name the file system refuses
+            throw new BadBundleException("the zip has an entry whose name cannot be a file name (" + e.getMessage()
+                    + "); use plain UTF-8 file names");
         } catch (ZipException e) {
             throw new BadBundleException("the body is not a valid zip (" + e.getMessage() + "); send the workflow folder zipped");
         } catch (IOException e) {
@@ -101,6 +156,30 @@ public final class WorkflowBundle {
                     + "); a workflow is a folder with workflow.py");
         }
         return names;
+    }
+
+    /** Records the folders above {@code rel}; refuses a folder that is also a file of the zip. */
+    private static void addFolders(String rel, java.util.Set<String> folders, java.util.Set<String> files) throws BadBundleException {
+        for (int i = rel.indexOf('/'); i > 0; i = rel.indexOf('/', i + 1)) {
+            String folder = rel.substring(0, i);
+            if (files.contains(folder)) throw clash(folder);
+            folders.add(folder);
+        }
+    }
+
+    private static BadBundleException clash(String name) {
+        return new BadBundleException("the zip holds '" + printable(name) + "' both as a file and as a folder; a name can be only one");
+    }
+
+    /** A zip entry name fit to print in an error: control characters escaped, length bounded. */
+    public static String printable(String name) {
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < name.length() && b.length() < 120; i++) {
+            char ch = name.charAt(i);
+            if (ch < 0x20 || ch == 0x7f) b.append(String.format("\\x%02x", (int) ch));
+            else b.append(ch);
+        }
+        return name.length() > 120 ? b + "..." : b.toString();
     }
 
     /** "folder/" when every entry lies inside one top folder that holds workflow.py, else "". */

@@ -132,7 +132,11 @@ final class AdminApi {
             JsonArray list = new JsonArray();
             if (engine != null) {
                 java.util.Map<String, JsonObject> deployed = env.system() == null ? java.util.Map.of() : env.system().deployed();
-                for (Workflow wf : engine.all()) list.add(describe(wf, deployed.get(wf.name())));
+                java.util.Map<String, String> failed = env.deployments() == null ? java.util.Map.of() : env.deployments().failures();
+                for (Workflow wf : engine.all()) {
+                    if (!failed.containsKey(wf.name())) list.add(describe(wf, deployed.get(wf.name())));
+                }
+                failed.forEach((name, error) -> list.add(failedRecord(name, deployed.get(name), error)));
             }
             json(ctx, 200, new JsonObject().put("workflows", list));
         });
@@ -206,6 +210,17 @@ final class AdminApi {
     private static void unauthorized(RoutingContext ctx, String message) {
         ctx.response().putHeader("WWW-Authenticate", "Bearer");
         Errors.send(ctx, 401, message);
+    }
+
+    /** A deployed record this node could not apply (it serves nothing under that name until a new deploy). */
+    static JsonObject failedRecord(String name, JsonObject deployment, String error) {
+        JsonObject o = new JsonObject().put("name", dev.tandem.admin.WorkflowBundle.printable(name)).put("state", "failed")
+                .put("error", error == null ? "not loaded on this node" : error).put("routes", new JsonArray()).put("source", "deployed");
+        if (deployment != null) {
+            o.put("sha256", deployment.getString("sha256")).put("deployed_at", deployment.getLong("deployed_at"))
+                    .put("deployed_by", deployment.getString("deployed_by"));
+        }
+        return o;
     }
 
     static JsonObject describe(Workflow wf, JsonObject deployment) {

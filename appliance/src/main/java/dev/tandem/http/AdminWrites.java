@@ -171,7 +171,10 @@ final class AdminWrites {
                 awaitDurable(env, env.system().deploy(name, zip, by));
                 env.deployments().reconcile(); // load it here before answering; the secondary does on apply
                 Workflow wf = env.engine().get(name);
-                return new Written(201, AdminApi.describe(wf, env.system().deployed().get(name)), 0);
+                String failed = env.deployments().failure(name);
+                JsonObject record = env.system().deployed().get(name);
+                return new Written(201, failed != null || wf == null ? AdminApi.failedRecord(name, record, failed)
+                        : AdminApi.describe(wf, record), 0);
             });
         });
         router.delete("/api/v1/workflows/:name").handler(ctx -> {
