@@ -34,6 +34,17 @@ def _hosts(net):
     return int(net.network_address) + 1, net.num_addresses - 2
 
 
+def _clip(text, limit=64):
+    """What an error message may echo of a client's input: short, so a huge value is not sent back whole."""
+    text = str(text)
+    return text if len(text) <= limit else "%s... (%d characters)" % (text[:limit], len(text))
+
+
+def _address(net, value):
+    """The address ``value`` (an int) of ``net``'s family: ipaddress.ip_address(1) would be 0.0.0.1 even in ::/96."""
+    return type(net.network_address)(value)
+
+
 def _alloc_key(ip_int):
     return "%039d" % ip_int  # sorts in address order, v4 and v6 alike
 
@@ -51,7 +62,7 @@ def _body(request, *required):
 def _pool(tx, name):
     pool = tx.get("pools", name)
     if pool is None:
-        raise HttpError(404, "no pool %r; create it with POST /workflows/ipam/pools" % name)
+        raise HttpError(404, "no pool %r; create it with POST /workflows/ipam/pools" % _clip(name))
     return pool
 
 
@@ -80,11 +91,12 @@ def create_pool(request):
     body = _body(request, "name", "cidr")
     name = body["name"]
     if not _NAME.match(name):
-        raise HttpError(400, "pool name %r: use 1-63 characters from a-z, 0-9, '_' and '-'" % name)
+        raise HttpError(400, "pool name %r: use 1-63 characters from a-z, 0-9, '_' and '-'" % _clip(name))
     try:
         net = _network(body["cidr"])
     except ValueError as e:
-        raise HttpError(400, "cidr %r is not a network: %s (write it like 10.0.0.0/24)" % (body["cidr"], e))
+        raise HttpError(400, "cidr %r is not a network: %s (write it like 10.0.0.0/24 or 2001:db8::/120)"
+                        % (_clip(body["cidr"]), _clip(e, 120)))
     first, size = _hosts(net)
     with state.transaction() as tx:
         if tx.get("pools", name) is not None:
@@ -114,7 +126,7 @@ def allocate(request, pool):
             if tx.get(coll, _alloc_key(first + offset)) is None:
                 break
             offset = (offset + 1) % size
-        ip = str(ipaddress.ip_address(first + offset))
+        ip = str(_address(_network(p["cidr"]), first + offset))
         tx.put(coll, _alloc_key(first + offset), {"ip": ip, "owner": owner})
         p["next"] = (offset + 1) % size
         p["allocated"] += 1
@@ -137,11 +149,15 @@ def list_allocations(request, pool):
 @route("DELETE", "/pools/{pool}/allocations/{ip}")
 def release(request, pool, ip):
     try:
-        addr = int(ipaddress.ip_address(ip))
+        parsed = ipaddress.ip_address(ip)
     except ValueError:
-        raise HttpError(400, "%r is not an IP address" % ip)
+        raise HttpError(400, "%r is not an IP address" % _clip(ip))
+    addr = int(parsed)
     with state.transaction() as tx:
         p = _pool(tx, pool)
+        if parsed.version != _network(p["cidr"]).version:
+            raise HttpError(400, "%s is an IPv%d address; pool %r holds IPv%d addresses" % (ip, parsed.version, pool,
+                                                                                       _network(p["cidr"]).version))
         if not tx.delete("alloc:" + pool, _alloc_key(addr)):
             raise HttpError(404, "%s is not allocated in pool %r" % (ip, pool))
         p["allocated"] -= 1

@@ -74,12 +74,13 @@ public final class WorkflowBundle {
             if (ch < 0x20 || ch == 0x7f) return "holds a control character (code " + (int) ch + ")";
             if (ch == '\\' || ch == ':') return "holds '" + ch + "'; use '/' between folders and plain names";
         }
-        if (name.startsWith("/")) return "is absolute";
+        if (name.startsWith("/")) return "is absolute: it points outside the workflow folder";
         String[] parts = name.split("/", -1);
         for (int i = 0; i < parts.length; i++) {
             String p = parts[i];
             if (p.isEmpty() && i == parts.length - 1) continue; // a folder entry ends with '/'
-            if (p.isEmpty() || p.equals(".") || p.equals("..")) return "has an empty, '.' or '..' part";
+            if (p.equals("..")) return "points outside the workflow folder";
+            if (p.isEmpty() || p.equals(".")) return "has an empty or '.' part";
             if (p.length() > MAX_NAME) return "has a part longer than " + MAX_NAME + " characters";
         }
         return null;

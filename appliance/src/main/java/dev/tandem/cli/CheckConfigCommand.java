@@ -9,7 +9,7 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
-@Command(name = "check-config", description = "Validate the configuration; print it resolved, with where each value came from, and the failover time it implies.")
+@Command(name = "check-config", mixinStandardHelpOptions = true, versionProvider = VersionCommand.Provider.class, description = "Validate the configuration; print it resolved, with where each value came from, and the failover time it implies.")
 final class CheckConfigCommand implements Callable<Integer> {
     @Mixin
     ConfigOptions options;

@@ -25,7 +25,7 @@ import picocli.CommandLine.Option;
  * A whole local group on loopback: node-a and node-b (data, the sample workflows deployed) and a
  * witness, each its own process (so you can kill -9 one and watch the failover). Ctrl-C stops all.
  */
-@Command(name = "demo", description = "Start a local group (node-a, node-b, witness) on loopback with the sample workflows; Ctrl-C stops it.")
+@Command(name = "demo", mixinStandardHelpOptions = true, versionProvider = VersionCommand.Provider.class, description = "Start a local group (node-a, node-b, witness) on loopback with the sample workflows; Ctrl-C stops it.")
 final class DemoCommand implements Callable<Integer> {
     @Option(names = "--dir", paramLabel = "DIR", description = "where the demo keeps its state (default: ${DEFAULT-VALUE})")
     Path dir = Path.of(System.getProperty("java.io.tmpdir"), "tandem-demo");

@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "maintenance", description = "Pause (on) or resume (off) automatic failover for the whole group.")
+@Command(name = "maintenance", mixinStandardHelpOptions = true, versionProvider = VersionCommand.Provider.class, description = "Pause (on) or resume (off) automatic failover for the whole group.")
 final class MaintenanceCommand implements Callable<Integer> {
     enum OnOff { on, off }
 

@@ -9,7 +9,7 @@ import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
-@Command(name = "run", description = "Run a node in the foreground (systemd runs this). Stops cleanly on SIGTERM/Ctrl-C.")
+@Command(name = "run", mixinStandardHelpOptions = true, versionProvider = VersionCommand.Provider.class, description = "Run a node in the foreground (systemd runs this). Stops cleanly on SIGTERM/Ctrl-C.")
 final class RunCommand implements Callable<Integer> {
     @Mixin
     ConfigOptions options;

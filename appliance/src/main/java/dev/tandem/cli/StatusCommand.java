@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-@Command(name = "status", description = "Show the group: nodes, roles, terms, lag, health.")
+@Command(name = "status", mixinStandardHelpOptions = true, versionProvider = VersionCommand.Provider.class, description = "Show the group: nodes, roles, terms, lag, health.")
 final class StatusCommand implements Callable<Integer> {
     @Mixin
     AdminClient client;

@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-@Command(name = "switchover", description = "Planned switchover: the primary hands its role to NODE (default: the best secondary); no acknowledged write is lost.")
+@Command(name = "switchover", mixinStandardHelpOptions = true, versionProvider = VersionCommand.Provider.class, description = "Planned switchover: the primary hands its role to NODE (default: the best secondary); no acknowledged write is lost.")
 final class SwitchoverCommand implements Callable<Integer> {
     @Mixin
     AdminClient client;

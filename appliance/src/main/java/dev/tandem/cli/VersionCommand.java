@@ -4,7 +4,7 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-@Command(name = "version", description = "Print tandem's version.")
+@Command(name = "version", mixinStandardHelpOptions = true, versionProvider = VersionCommand.Provider.class, description = "Print tandem's version.")
 final class VersionCommand implements Callable<Integer> {
     static String version() {
         String v = TandemCli.class.getPackage().getImplementationVersion();

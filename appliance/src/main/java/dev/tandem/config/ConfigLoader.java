@@ -124,21 +124,37 @@ public final class ConfigLoader {
     private static void readFile(Path file, Map<String, Entry> entries, List<String> problems) throws ConfigException {
         String label = file.toString();
         Node root;
-        try (Reader r = Files.newBufferedReader(file)) {
+        String text;
+        try {
+            if (Files.isDirectory(file)) throw new ConfigException(label + ": is a directory; pass the configuration file itself with --config FILE");
+            byte[] bytes = Files.readAllBytes(file);
+            if (bytes.length > MAX_FILE_BYTES) {
+                throw new ConfigException(label + ": " + bytes.length + " bytes; a configuration file is at most " + MAX_FILE_BYTES + " bytes");
+            }
+            text = utf8(label, bytes);
+        } catch (NoSuchFileException e) {
+            throw new ConfigException(label + ": no such configuration file; pass an existing file with --config FILE");
+        } catch (IOException e) {
+            throw new ConfigException(label + ": cannot read: " + e.getMessage());
+        }
+        try {
             LoaderOptions options = new LoaderOptions();
             options.setAllowDuplicateKeys(false);
             options.setMaxAliasesForCollections(10);
-            root = new Yaml(options).compose(r);
-        } catch (NoSuchFileException e) {
-            throw new ConfigException(label + ": no such configuration file; pass an existing file with --config FILE");
+            options.setNestingDepthLimit(20);
+            options.setCodePointLimit(MAX_FILE_BYTES);
+            root = new Yaml(options).compose(new java.io.StringReader(text));
         } catch (MarkedYAMLException e) {
             int line = e.getProblemMark() == null ? 0 : e.getProblemMark().getLine() + 1;
             throw new ConfigException(label + ":" + line + ": not valid YAML: " + e.getProblem()
                     + "; fix the syntax (indent with spaces, 'key: value')");
         } catch (YAMLException e) {
-            throw new ConfigException(label + ": not valid YAML: " + e.getMessage());
-        } catch (IOException e) {
-            throw new ConfigException(label + ": cannot read: " + e.getMessage());
+            String m = String.valueOf(e.getMessage());
+            if (m.contains("aliases")) {
+                throw new ConfigException(label + ":" + firstAliasLine(text) + ": too many YAML aliases (*name): at most 10 are allowed;"
+                        + " write the values out instead of repeating anchors");
+            }
+            throw new ConfigException(label + ": not valid YAML: " + m);
         }
         if (root == null) {
             return; // an empty file: all defaults
@@ -147,6 +163,33 @@ public final class ConfigLoader {
             throw new ConfigException(label + ":" + line(root) + ": the top level must be a mapping of sections (node:, group:, ...)");
         }
         walk(map, "", label, entries, problems);
+    }
+
+    static final int MAX_FILE_BYTES = 1 << 20;
+
+    /** The text of a configuration file, or the line of its first byte that is not UTF-8. */
+    private static String utf8(String label, byte[] bytes) throws ConfigException {
+        var decoder = java.nio.charset.StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(java.nio.charset.CodingErrorAction.REPORT).onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT);
+        java.nio.ByteBuffer in = java.nio.ByteBuffer.wrap(bytes);
+        java.nio.CharBuffer out = java.nio.CharBuffer.allocate(bytes.length + 1);
+        java.nio.charset.CoderResult r = decoder.decode(in, out, true);
+        if (r.isError()) {
+            int line = 1;
+            for (int i = 0; i < in.position(); i++) if (bytes[i] == '\n') line++;
+            throw new ConfigException(label + ":" + line + ": not UTF-8 (byte 0x" + String.format("%02x", bytes[in.position()] & 0xff)
+                    + " at offset " + in.position() + "); save the file as UTF-8");
+        }
+        out.flip();
+        return out.toString();
+    }
+
+    private static int firstAliasLine(String text) {
+        var m = java.util.regex.Pattern.compile("(^|[\\s\\[{,:-])\\*[^\\s,\\]}]+", java.util.regex.Pattern.MULTILINE).matcher(text);
+        if (!m.find()) return 1;
+        int line = 1;
+        for (int i = 0; i < m.start(); i++) if (text.charAt(i) == '\n') line++;
+        return line;
     }
 
     private static int line(Node n) {
@@ -526,6 +569,10 @@ public final class ConfigLoader {
         void checkSecret(Path secret) {
             if (secret == null) return;
             String key = "group.secret_file";
+            if (Files.isDirectory(secret)) {
+                problem(key, secret + " is a directory; secret_file must name the file that holds the secret, e.g. /etc/tandem/cluster.key");
+                return;
+            }
             if (!Files.isRegularFile(secret)) {
                 problem(key, secret + " does not exist; create it with: head -c 32 /dev/urandom | base64 > " + secret + " && chmod 600 " + secret);
                 return;

@@ -156,6 +156,12 @@ final class WorkflowRoutes implements Handler<RoutingContext> {
         if (cause instanceof WriteRefusedException w) {
             ctx.response().putHeader("Retry-After", "1");
             Errors.send(ctx, 503, w.getMessage());
+        } else if (Workflow.timedOut(cause)) {
+            Errors.send(ctx, Errors.body(503, "timeout", cause.getMessage()
+                    + "; if the route needs longer, raise workflows.request_timeout, or make it faster"));
+        } else if (Workflow.gone(cause)) {
+            ctx.response().putHeader("Retry-After", "1");
+            Errors.send(ctx, 503, cause.getMessage());
         } else {
             String id = errorId();
             log.error("request {} failed [error {}]", ctx.normalizedPath(), id, cause);

@@ -84,12 +84,10 @@ public final class TandemNode implements AutoCloseable, NodeView {
             HostCommands commands = new HostCommands(config.workflows().commands(), config.workflows().hookTimeout(),
                     Map.of("TANDEM_NODE", node.name(), "TANDEM_GROUP", config.group().name()),
                     run -> events.append("COMMAND_RUN", run));
-            workflows = new WorkflowEngine(node.dataDir().resolve("pylib"), store, this, commands);
-            workflows.loadAll(config.workflows().dir());
+            workflows = new WorkflowEngine(node.dataDir().resolve("pylib"), store, this, commands)
+                    .timeouts(config.workflows().requestTimeout(), config.workflows().loadTimeout());
             system = new SystemStore(store);
             deployments = new Deployments(system, workflows, node.dataDir().resolve("deployed"), config.workflows().dir(), events::append);
-            deployments.reconcile(); // what the group deployed, as far as this node's store knows
-            store.onSystemApplied(deployments::requestReconcile);
         }
         group = new GroupMember(config, terms, store == null ? null : new GroupMember.DataState() {
             @Override
@@ -131,8 +129,8 @@ public final class TandemNode implements AutoCloseable, NodeView {
             replication = new Replication(config, store, group);
             group.setReplicationInfo(replication::info);
             store.setWriteGate(group::mayWrite);
-            deliverRoleChange(null, group.role(), group.term(), "workflow loaded"); // SPEC 6, hook delivery 1
-            workflows.onInstall(this::welcome); // and the same for each workflow deployed from now on
+            extensions.roleChanged(null, group.role().name(), group.term(), "workflow loaded");
+            workflows.onInstall(this::welcome); // SPEC 6, hook delivery 1: each workflow's first call, as it is installed
         }
 
         vertx = Vertx.vertx();
@@ -146,6 +144,13 @@ public final class TandemNode implements AutoCloseable, NodeView {
         httpPort = http.actualPort();
         String host = bind.host().equals("0.0.0.0") || bind.host().equals("::") ? config.group().bind().host() : bind.host();
         group.setHttpUrl(dev.tandem.http.Tls.scheme(config.http()) + "://" + host + ":" + httpPort);
+        // HTTP answers (live; ready says 503) while workflows load; each load is bounded by workflows.load_timeout,
+        // and one that fails or hangs is kept as failed: it never keeps the node from joining its group
+        if (workflows != null) {
+            workflows.loadAll(config.workflows().dir());
+            deployments.reconcile(); // what the group deployed, as far as this node's store knows
+            store.onSystemApplied(deployments::requestReconcile);
+        }
         group.start();
         ready = true;
         log.info("node {} ({}) ready in {} ms: http://{}:{}/ group {} at {}", node.name(), node.kind().name().toLowerCase(),

@@ -137,7 +137,7 @@ public final class Store implements AutoCloseable {
      */
     private static void verifyReadOnly(String url, Path file, String expectedId) {
         try (Connection c = DriverManager.getConnection(url + ";ACCESS_MODE_DATA=r", USER, "")) {
-            checkIdentity(c, file, expectedId);
+            if (checkIdentity(c, file, expectedId)) readEverything(c, file);
         } catch (SQLException e) {
             if (e.getErrorCode() == 90097) { // "the database is read only": H2 wanted to rewrite it
                 throw new StoreException(file + " is corrupt: H2 can open it only by rewriting it, which would lose its data."
@@ -145,6 +145,48 @@ public final class Store implements AutoCloseable {
                         + " the node will catch up from its peer", e);
             }
             throw explain(file, e);
+        }
+    }
+
+    /**
+     * Reads every row of every table, and every index, while the file is open read-only: a damaged page
+     * is found here, before H2 may write (opening read-write rewrites the file's header and chunks, so a
+     * refusal after that would leave the file changed). Costs one pass over the data at start.
+     */
+    private static void readEverything(Connection c, Path file) {
+        String table = null;
+        try (Statement st = c.createStatement()) {
+            java.util.List<String[]> indexes = new java.util.ArrayList<>();
+            try (ResultSet rs = st.executeQuery("SELECT i.TABLE_NAME, i.INDEX_NAME, STRING_AGG(ic.COLUMN_NAME, ',' ORDER BY ic.ORDINAL_POSITION)"
+                    + " FROM INFORMATION_SCHEMA.INDEXES i JOIN INFORMATION_SCHEMA.INDEX_COLUMNS ic ON i.INDEX_SCHEMA = ic.INDEX_SCHEMA"
+                    + " AND i.INDEX_NAME = ic.INDEX_NAME AND i.TABLE_NAME = ic.TABLE_NAME WHERE i.TABLE_SCHEMA = 'PUBLIC'"
+                    + " GROUP BY i.TABLE_NAME, i.INDEX_NAME")) {
+                while (rs.next()) indexes.add(new String[] {rs.getString(1), rs.getString(2), rs.getString(3)});
+            }
+            java.util.List<String> tables = new java.util.ArrayList<>();
+            try (ResultSet rs = st.executeQuery("SELECT TABLE_NAME FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_SCHEMA = 'PUBLIC'")) {
+                while (rs.next()) tables.add(rs.getString(1));
+            }
+            for (String t : tables) {
+                table = t;
+                try (ResultSet rs = st.executeQuery("SELECT * FROM \"" + t + "\"")) {
+                    int cols = rs.getMetaData().getColumnCount();
+                    while (rs.next()) {
+                        for (int i = 1; i <= cols; i++) rs.getString(i);
+                    }
+                }
+            }
+            for (String[] ix : indexes) {
+                table = ix[0] + " (index " + ix[1] + ")";
+                String cols = java.util.Arrays.stream(ix[2].split(",")).map(x -> "\"" + x + "\"").collect(java.util.stream.Collectors.joining(", "));
+                try (ResultSet rs = st.executeQuery("SELECT " + cols + " FROM \"" + ix[0] + "\" USE INDEX (\"" + ix[1] + "\") ORDER BY " + cols)) {
+                    while (rs.next()) rs.getString(1);
+                }
+            }
+        } catch (SQLException | RuntimeException e) {
+            throw new StoreException(file + " is damaged: reading " + (table == null ? "its tables" : "table " + table) + " failed ("
+                    + firstLine(String.valueOf(e.getMessage())) + "). It was left exactly as it was. Restore it from a backup, or move it"
+                    + " away (mv " + file + " " + file + ".damaged) and start the node again: it will catch up from its peer", e);
         }
     }
 

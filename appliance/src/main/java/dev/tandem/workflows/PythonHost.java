@@ -41,9 +41,28 @@ public final class PythonHost {
         return new io.vertx.core.json.JsonArray(commands.names()).encode();
     }
 
+    /** The transactions the current thread's code has begun and not yet ended. */
+    private final ThreadLocal<java.util.List<Tx>> open = ThreadLocal.withInitial(java.util.ArrayList::new);
+
     @HostAccess.Export
     public Tx begin() {
-        return new Tx(store.begin(namespace));
+        Tx tx = new Tx(store.begin(namespace));
+        open.get().add(tx);
+        return tx;
+    }
+
+    /** Rolls back every transaction the current thread left open (its code was interrupted or forgot to end one). */
+    void closeAbandoned() {
+        java.util.List<Tx> list = open.get();
+        if (list.isEmpty()) return;
+        for (Tx tx : java.util.List.copyOf(list)) {
+            try {
+                tx.tx.close();
+            } catch (RuntimeException ignored) {
+                // the connection is broken: the pool replaces it
+            }
+        }
+        list.clear();
     }
 
     @HostAccess.Export
@@ -104,6 +123,7 @@ public final class PythonHost {
 
         @HostAccess.Export
         public void commit() {
+            open.get().remove(this);
             long lsn;
             try {
                 lsn = tx.commit();
@@ -119,6 +139,7 @@ public final class PythonHost {
 
         @HostAccess.Export
         public void rollback() {
+            open.get().remove(this);
             tx.rollback();
         }
     }

@@ -29,7 +29,9 @@ public final class Workflow implements AutoCloseable {
     private final String loadError;
     private final Value dispatch;
 
-    private Workflow(String name, Path dir, Context context, PythonHost host, List<RoutePattern> routes,
+    private volatile long requestTimeoutMs = 30_000;
+
+    private Workflow(String name, Path dir, Context context, PythonHost host, WorkflowThread thread, List<RoutePattern> routes,
                      String loadError, Value dispatch) {
         this.name = name;
         this.dir = dir;
@@ -38,22 +40,66 @@ public final class Workflow implements AutoCloseable {
         this.routes = routes;
         this.loadError = loadError;
         this.dispatch = dispatch;
-        this.thread = new WorkflowThread(name);
+        this.thread = thread;
     }
 
-    /** Loads {@code dir/workflow.py} into {@code context}; a workflow whose code fails keeps its error, not the node's life. */
-    static Workflow load(String name, Path dir, Context context, PythonHost host) {
+    /**
+     * Loads {@code dir/workflow.py} into {@code context} on the workflow's own thread, for at most
+     * {@code loadTimeoutMs}: module code that runs longer is cancelled and the workflow is kept as
+     * failed, with the reason. A workflow whose code fails keeps its error, not the node's life.
+     */
+    static Workflow load(String name, Path dir, Context context, PythonHost host, long loadTimeoutMs) {
+        WorkflowThread thread = new WorkflowThread(name);
+        Workflow wf;
+        try {
+            wf = thread.runWithin(() -> load(name, dir, context, host, thread), loadTimeoutMs);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            wf = null;
+        } catch (RuntimeException e) {
+            wf = new Workflow(name, dir, context, host, thread, List.of(), "loading failed: " + e, null);
+        }
+        if (wf != null) return wf;
+        cancel(context);
+        thread.shutdown();
+        return new Workflow(name, dir, context, host, thread, List.of(), "workflow.py did not finish loading within workflows.load_timeout ("
+                + loadTimeoutMs + " ms) and was stopped; move long work out of module level (into a route, a hook or a thread)", null);
+    }
+
+    /** Cancels whatever runs in {@code context}, waiting at most 5 s (close(true) can wait for the code to reach a safepoint). */
+    private static void cancel(Context context) {
+        Thread t = new Thread(() -> {
+            try {
+                context.close(true);
+            } catch (RuntimeException ignored) {
+                // cancelled or already closed: gone either way
+            }
+        }, "workflow-cancel");
+        t.setDaemon(true);
+        t.start();
+        try {
+            t.join(5000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    void requestTimeout(java.time.Duration timeout) {
+        this.requestTimeoutMs = timeout.toMillis();
+    }
+
+    private static Workflow load(String name, Path dir, Context context, PythonHost host, WorkflowThread thread) {
         Value tandem;
         try {
             tandem = context.eval("python", "import tandem\ntandem");
             tandem.getMember("_install").execute(host, name);
         } catch (PolyglotException e) {
             // the API library itself failed: a packaging fault, not the workflow's
-            return new Workflow(name, dir, context, host, List.of(), "cannot import the tandem API: " + e.getMessage(), null);
+            return new Workflow(name, dir, context, host, thread, List.of(), "cannot import the tandem API: " + e.getMessage(), null);
         }
         Value error = tandem.getMember("_load_workflow").execute();
         if (!error.isNull()) {
-            return new Workflow(name, dir, context, host, List.of(), error.asString().strip(), null);
+            return new Workflow(name, dir, context, host, thread, List.of(), error.asString().strip(), null);
         }
         JsonArray spec = new JsonArray(tandem.getMember("_routes_spec").execute().asString());
         List<RoutePattern> routes = new ArrayList<>();
@@ -61,7 +107,7 @@ public final class Workflow implements AutoCloseable {
             JsonArray r = spec.getJsonArray(i);
             routes.add(RoutePattern.compile(i, r.getString(0), r.getString(1), r.getString(2)));
         }
-        return new Workflow(name, dir, context, host, List.copyOf(routes), null, tandem.getMember("_dispatch"));
+        return new Workflow(name, dir, context, host, thread, List.copyOf(routes), null, tandem.getMember("_dispatch"));
     }
 
     public String name() {
@@ -95,13 +141,42 @@ public final class Workflow implements AutoCloseable {
         return out;
     }
 
-    /** Runs a route on this workflow's thread. */
+    /**
+     * Runs a route on this workflow's thread, bounded by {@code workflows.request_timeout} (queueing
+     * included): past it the future fails with a timeout (answered 503) and the route's code is interrupted.
+     */
     public CompletableFuture<WorkflowResponse> call(RoutePattern route, Map<String, String> params, WorkflowRequest req) {
-        return thread.request(() -> invoke(route, params, req));
+        return thread.request(() -> invoke(route, params, req), requestTimeoutMs, this::interruptRunning);
+    }
+
+    /** Whether {@code error} (from {@link #call}) means the request ran or waited too long. */
+    public static boolean timedOut(Throwable error) {
+        return error instanceof WorkflowThread.TimedOut;
+    }
+
+    /** Whether {@code error} (from {@link #call}) means the workflow was replaced or removed before the request ran. */
+    public static boolean gone(Throwable error) {
+        return error instanceof WorkflowThread.Gone;
+    }
+
+    private void interruptRunning() {
+        try {
+            context.interrupt(Duration.ofSeconds(5));
+        } catch (java.util.concurrent.TimeoutException e) {
+            org.slf4j.LoggerFactory.getLogger(Workflow.class).error("workflow {}: a route that overran workflows.request_timeout did not stop "
+                    + "within 5 s of being interrupted; its later requests time out until it does (or redeploy it)", name);
+        } catch (RuntimeException e) {
+            // the context is closing or closed: nothing left to stop
+        }
     }
 
     private WorkflowResponse invoke(RoutePattern route, Map<String, String> params, WorkflowRequest req) {
-        WorkflowResponse r = dispatch(route, params, req);
+        WorkflowResponse r;
+        try {
+            r = dispatch(route, params, req);
+        } finally {
+            host.closeAbandoned(); // a route stopped inside `with state.transaction()` leaves no connection or lock behind
+        }
         String refused = host.takeRefused();
         if (refused != null) {
             // the node stopped being primary while the route ran: nothing was committed, say so plainly
@@ -182,6 +257,7 @@ public final class Workflow implements AutoCloseable {
                     }
                 } finally {
                     watchdog.cancel(false);
+                    host.closeAbandoned();
                 }
                 String output = OutputCapture.end();
                 runs.add(new HookRun(name, hook, eventId, outcome, start, (System.nanoTime() - t0) / 1_000_000, output, error));

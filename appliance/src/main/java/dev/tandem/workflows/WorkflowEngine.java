@@ -49,6 +49,7 @@ public final class WorkflowEngine implements AutoCloseable {
     /** Installing a workflow and delivering an event to "all workflows" exclude each other (see {@link #forEach}). */
     private final Object installLock = new Object();
     private volatile java.util.function.Consumer<Workflow> onInstall = wf -> {};
+    private volatile java.time.Duration requestTimeout = java.time.Duration.ofSeconds(30), loadTimeout = java.time.Duration.ofSeconds(30);
 
     public WorkflowEngine(Path libDir, Store store, NodeView node) {
         this(libDir, store, node, HostCommands.NONE);
@@ -82,6 +83,13 @@ public final class WorkflowEngine implements AutoCloseable {
         } catch (IOException e) {
             throw new IllegalStateException("cannot write the tandem Python library to " + dir + ": " + e.getMessage(), e);
         }
+    }
+
+    /** {@code workflows.request_timeout} and {@code workflows.load_timeout}, for workflows loaded from now on. */
+    public WorkflowEngine timeouts(java.time.Duration request, java.time.Duration load) {
+        this.requestTimeout = request;
+        this.loadTimeout = load;
+        return this;
     }
 
     /** Loads every workflow folder (one holding workflow.py) in {@code dir}; returns them by name. Blocking. */
@@ -123,7 +131,8 @@ public final class WorkflowEngine implements AutoCloseable {
                 .out(new OutputCapture(System.out))
                 .err(new OutputCapture(System.err))
                 .build();
-        Workflow wf = Workflow.load(name, folder, context, host);
+        Workflow wf = Workflow.load(name, folder, context, host, loadTimeout.toMillis());
+        wf.requestTimeout(requestTimeout);
         Workflow old;
         synchronized (installLock) {
             old = workflows.put(name, wf);

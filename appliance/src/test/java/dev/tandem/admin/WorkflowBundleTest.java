@@ -60,6 +60,40 @@ class WorkflowBundleTest {
         assertThatThrownBy(() -> WorkflowBundle.check(zip(many))).hasMessageContaining("more than " + WorkflowBundle.MAX_FILES);
     }
 
+    /** Raw entries, in order (a Map cannot hold a name twice); an entry ending in '/' is a folder. */
+    private static byte[] rawZip(String... names) throws Exception {
+        var bytes = new ByteArrayOutputStream();
+        try (var z = new ZipOutputStream(bytes)) {
+            for (String n : names) {
+                z.putNextEntry(new ZipEntry(n));
+                if (!n.endsWith("/")) z.write("x = 1".getBytes(StandardCharsets.UTF_8));
+                z.closeEntry();
+            }
+        }
+        return bytes.toByteArray();
+    }
+
+    @Test
+    void refusesBeforeCommittingEveryNameThatCannotBeUnpacked() throws Exception {
+        assertThatThrownBy(() -> WorkflowBundle.check(rawZip("workflow.py", "lib/a\u0000b.py")))
+                .hasMessageContaining("control character (code 0)").hasMessageContaining("\\x00");
+        assertThatThrownBy(() -> WorkflowBundle.check(rawZip("workflow.py", "workflow.py/inner.txt")))
+                .hasMessageContaining("both as a file and as a folder");
+        assertThatThrownBy(() -> WorkflowBundle.check(rawZip("lib/x/a.py", "lib", "workflow.py")))
+                .hasMessageContaining("both as a file and as a folder");
+        assertThatThrownBy(() -> WorkflowBundle.check(rawZip("workflow.py", "lib\\evil.py"))).hasMessageContaining("'\\'");
+        assertThatThrownBy(() -> WorkflowBundle.check(rawZip("workflow.py", "a//b.py"))).hasMessageContaining("empty");
+        assertThatThrownBy(() -> WorkflowBundle.check(rawZip("workflow.py", "x".repeat(300) + ".py"))).hasMessageContaining("longer than 255");
+        // a name that is not UTF-8 (the zip's names are bytes; flag bit 11 set claims UTF-8)
+        byte[] z = rawZip("workflow.py", "lib/abc.py");
+        byte[] bad = z.clone();
+        for (int i = 0; i + 9 < bad.length; i++) {
+            if (new String(bad, i, 10, StandardCharsets.ISO_8859_1).equals("lib/abc.py")) bad[i + 4] = (byte) 0xff;
+        }
+        assertThatThrownBy(() -> WorkflowBundle.check(bad)).isInstanceOf(WorkflowBundle.BadBundleException.class);
+        assertThat(WorkflowBundle.check(rawZip("lib/", "lib/a.py", "workflow.py"))).containsExactly("lib/a.py", "workflow.py");
+    }
+
     @Test
     void refusesAZipBomb() throws Exception {
         var bytes = new ByteArrayOutputStream();

@@ -59,6 +59,15 @@ class TandemCliTest {
     }
 
     @Test
+    void everyCommandAnswersHelp() {
+        for (String command : new String[] {"run", "demo", "status", "switchover", "maintenance", "check-config", "version"}) {
+            Run r = run(command, "--help");
+            assertThat(r.exit()).as(command + " --help: " + r.err()).isZero();
+            assertThat(r.out()).as(command + " --help").contains("Usage: tandem " + command);
+        }
+    }
+
+    @Test
     void versionPrints() {
         Run r = run("version");
         assertThat(r.exit()).isZero();

@@ -23,9 +23,25 @@ public final class Http {
     }
 
     private final String base;
+    private final String token;
 
     public Http(String base) {
+        this(base, null);
+    }
+
+    private Http(String base, String token) {
         this.base = base;
+        this.token = token;
+    }
+
+    /** The same node, every request sent with {@code Authorization: Bearer token}. */
+    public Http withToken(String token) {
+        return new Http(base, token);
+    }
+
+    /** The same node, without a token. */
+    public Http anonymous() {
+        return new Http(base, null);
     }
 
     public static Http local(int port) {
@@ -66,6 +82,10 @@ public final class Http {
     }
 
     public Response send(HttpRequest.Builder b) {
+        if (token != null) {
+            var probe = b.copy().build();
+            if (probe.headers().firstValue("Authorization").isEmpty()) b.header("Authorization", "Bearer " + token);
+        }
         try {
             HttpResponse<String> r = CLIENT.send(b.timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
             return new Response(r.statusCode(), r.body(), r);

@@ -19,7 +19,7 @@ public final class TestNode implements AutoCloseable {
     private TestNode(TandemNode node, Path dataDir) {
         this.node = node;
         this.dataDir = dataDir;
-        this.http = Http.local(node.httpPort());
+        this.http = Http.local(node.httpPort()).withToken(adminToken(dataDir));
     }
 
     /** A group of one serving the workflows in {@code workflowsDir}; {@code overrides} as for --set. */
@@ -32,6 +32,15 @@ public final class TestNode implements AutoCloseable {
         sets.addAll(List.of(overrides));
         TandemConfig config = ConfigLoader.load(null, sets);
         return new TestNode(new TandemNode(config).start(), dataDir).awaitPrimary();
+    }
+
+    /** The group's admin token the node wrote to {@code dataDir}. */
+    public static String adminToken(Path dataDir) {
+        try {
+            return Files.readString(dataDir.resolve(dev.tandem.node.AdminToken.FILE)).strip();
+        } catch (IOException e) {
+            throw new IllegalStateException("no admin token in " + dataDir + ": " + e);
+        }
     }
 
     public static int freePort() throws IOException {

@@ -39,6 +39,15 @@ public final class NodeProcess implements AutoCloseable {
         Files.writeString(config, configYaml);
     }
 
+    /** The group's admin token, as this node wrote it to its data_dir (the CLI's credential); empty before the node wrote it. */
+    public String adminToken() {
+        try {
+            return Files.readString(dir.resolve("data").resolve(dev.tandem.node.AdminToken.FILE)).strip();
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
     /** The checkout's root: where bin/tandem is. */
     public static Path home() {
         String configured = System.getProperty("tandem.home");

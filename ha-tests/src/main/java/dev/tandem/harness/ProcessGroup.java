@@ -135,14 +135,15 @@ public final class ProcessGroup implements AutoCloseable {
         return b.toString();
     }
 
-    /** GET a JSON document from a node (admin API from loopback). */
+    /** GET a JSON document from a node (admin API, with the group's admin token). */
     public static JsonObject getJson(NodeProcess n, String path) {
         return getJson(n, path, Duration.ofSeconds(5));
     }
 
     public static JsonObject getJson(NodeProcess n, String path, Duration timeout) {
         try {
-            HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(n.url() + path)).timeout(timeout).build(),
+            HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(n.url() + path)).timeout(timeout)
+                            .header("Authorization", "Bearer " + n.adminToken()).build(),
                     HttpResponse.BodyHandlers.ofString());
             return new JsonObject(r.body());
         } catch (IOException | InterruptedException e) {
@@ -150,9 +151,10 @@ public final class ProcessGroup implements AutoCloseable {
         }
     }
 
-    /** POST JSON; returns status and body. */
+    /** POST JSON with the group's admin token; returns status and body. */
     public static HttpResponse<String> post(NodeProcess n, String path, String json, Duration timeout) throws IOException, InterruptedException {
         return HTTP.send(HttpRequest.newBuilder(URI.create(n.url() + path)).timeout(timeout).header("content-type", "application/json")
+                .header("Authorization", "Bearer " + n.adminToken())
                 .POST(HttpRequest.BodyPublishers.ofString(json)).build(), HttpResponse.BodyHandlers.ofString());
     }
 

@@ -65,7 +65,7 @@ class CatchUpTest {
             zip.closeEntry();
         }
         return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(n.url() + "/api/v1/workflows?name=" + name))
-                .timeout(Duration.ofSeconds(60)).header("content-type", "application/zip")
+                .timeout(Duration.ofSeconds(60)).header("content-type", "application/zip").header("Authorization", "Bearer " + n.adminToken())
                 .POST(HttpRequest.BodyPublishers.ofByteArray(bytes.toByteArray())).build(), HttpResponse.BodyHandlers.ofString());
     }
 }

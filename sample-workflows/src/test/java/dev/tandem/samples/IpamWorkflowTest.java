@@ -86,6 +86,26 @@ class IpamWorkflowTest {
     }
 
     @Test
+    void anIpv6PoolHandsOutIpv6Addresses() {
+        assertThat(http.post("/workflows/ipam/pools", "{\"name\": \"v6\", \"cidr\": \"::/96\"}").status()).isEqualTo(201);
+        String ip = http.post("/workflows/ipam/pools/v6/allocations", "{\"owner\": \"a\"}").json().getString("ip");
+        assertThat(ip).isEqualTo("::1"); // was 0.0.0.1: ip_address(int) picks IPv4 for small numbers
+        assertThat(http.post("/workflows/ipam/pools", "{\"name\": \"v6b\", \"cidr\": \"2001:db8::/126\"}").status()).isEqualTo(201);
+        assertThat(http.post("/workflows/ipam/pools/v6b/allocations", "{\"owner\": \"a\"}").json().getString("ip")).isEqualTo("2001:db8::1");
+        assertThat(http.delete("/workflows/ipam/pools/v6/allocations/0.0.0.1").status()).isEqualTo(400);
+        assertThat(http.delete("/workflows/ipam/pools/v6/allocations/::1").status()).isEqualTo(204);
+    }
+
+    @Test
+    void anErrorEchoesAtMostAShortPieceOfTheInput() {
+        String huge = "1".repeat(500_000);
+        var r = http.post("/workflows/ipam/pools", "{\"name\": \"x\", \"cidr\": \"" + huge + "\"}");
+        assertThat(r.status()).isEqualTo(400);
+        assertThat(r.body().length()).isLessThan(1000);
+        assertThat(r.json().getString("message")).contains("not a network").contains("500000 characters");
+    }
+
+    @Test
     void sixteenConcurrentClientsNeverGetTheSameAddress() throws Exception {
         assertThat(http.post("/workflows/ipam/pools", "{\"name\": \"busy\", \"cidr\": \"10.8.0.0/16\"}").status()).isEqualTo(201);
         int clients = 16, each = 40;
