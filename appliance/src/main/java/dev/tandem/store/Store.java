@@ -167,6 +167,9 @@ public final class Store implements AutoCloseable {
             try (ResultSet rs = st.executeQuery("SELECT TABLE_NAME FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_SCHEMA = 'PUBLIC'")) {
                 while (rs.next()) tables.add(rs.getString(1));
             }
+            for (String required : java.util.List.of("TANDEM_SCHEMA", "META", "DOCS", "CHANGELOG")) {
+                if (!tables.contains(required)) throw new SQLException("table " + required + " is missing");
+            }
             for (String t : tables) {
                 table = t;
                 try (ResultSet rs = st.executeQuery("SELECT * FROM \"" + t + "\"")) {

@@ -184,4 +184,30 @@ class ConfigLoaderTest {
         assertThatThrownBy(() -> ConfigLoader.load(dir.resolve("nope.yaml"), List.of()))
                 .hasMessageContaining("nope.yaml").hasMessageContaining("no such configuration file");
     }
+
+    @Test
+    void hostileFilesAreRefusedWithTheirLine() throws Exception {
+        // a billion-laughs style alias bomb
+        StringBuilder bomb = new StringBuilder("group:\n  secret_file: SECRET\na: &a [x, x, x, x, x, x, x, x, x]\n");
+        for (char c = 'b'; c <= 'k'; c++) {
+            char p = (char) (c - 1);
+            bomb.append(c).append(": &").append(c).append(" [*").append(p).append(", *").append(p).append(", *").append(p).append("]\n");
+        }
+        assertThatThrownBy(() -> ConfigLoader.load(yaml(bomb.toString()), List.of()))
+                .hasMessageContaining("tandem.yaml:4:").hasMessageContaining("aliases");
+        Path f = dir.resolve("latin1.yaml");
+        Files.write(f, "group:\n  secret_file: /x\nnode:\n  name: caf\u00e9\n".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+        assertThatThrownBy(() -> ConfigLoader.load(f, List.of())).hasMessageContaining("latin1.yaml:4:").hasMessageContaining("not UTF-8");
+        Path asDir = Files.createDirectories(dir.resolve("keydir"));
+        assertThatThrownBy(() -> ConfigLoader.load(yaml("group:\n  secret_file: " + asDir + "\n"), List.of()))
+                .hasMessageContaining("is a directory");
+        assertThatThrownBy(() -> ConfigLoader.load(dir, List.of())).hasMessageContaining("is a directory");
+    }
+
+    @Test
+    void tlsFilesAreChecked() throws Exception {
+        Path cert = Files.writeString(dir.resolve("c.pem"), "not a certificate"), key = Files.writeString(dir.resolve("k.pem"), "nope");
+        assertThatThrownBy(() -> ConfigLoader.load(yaml("group:\n  secret_file: SECRET\nhttp:\n  tls: {cert: " + cert + ", key: " + key + "}\n"), List.of()))
+                .hasMessageContaining("http.tls.cert");
+    }
 }
