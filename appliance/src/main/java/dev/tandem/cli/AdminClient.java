@@ -40,29 +40,40 @@ final class AdminClient {
     private String base;
     private String token;
 
+    private javax.net.ssl.SSLContext ssl;
+
     private void resolve() throws Unreachable {
         if (base != null) return;
         token = System.getenv("TANDEM_TOKEN");
-        if (url != null) {
-            base = url.replaceAll("/+$", "");
-            return;
-        }
-        TandemConfig c;
+        TandemConfig c = null;
         try {
             c = config.resolve().config();
         } catch (ConfigException e) {
-            ConfigOptions.report(e);
-            throw new Unreachable("bad configuration", TandemCli.BAD_USAGE);
+            if (url == null) {
+                ConfigOptions.report(e);
+                throw new Unreachable("bad configuration", TandemCli.BAD_USAGE);
+            } // with --url the configuration is only a source of the token and the TLS trust: fine without
         }
-        String host = c.http().bind().host();
-        if (host.equals("0.0.0.0") || host.equals("::")) host = "127.0.0.1";
-        base = "http://" + host + ":" + c.http().bind().port();
-        if (token == null) {
+        if (url != null) {
+            base = url.replaceAll("/+$", "");
+        } else {
+            String host = c.http().bind().host();
+            if (host.equals("0.0.0.0") || host.equals("::")) host = "127.0.0.1";
+            base = dev.tandem.http.Tls.scheme(c.http()) + "://" + host + ":" + c.http().bind().port();
+        }
+        if (c != null && token == null) {
             try {
                 var f = c.node().dataDir().resolve(AdminToken.FILE);
                 if (Files.isReadable(f)) token = Files.readString(f).strip();
             } catch (IOException ignored) {
-                // no token: loopback requests are still accepted
+                // no token: the node answers 401, and the command says so
+            }
+        }
+        if (c != null && c.http().tls() && base.startsWith("https:")) {
+            try {
+                ssl = dev.tandem.config.TlsFiles.trusting(c.http().trustedCerts());
+            } catch (IOException e) {
+                throw new Unreachable("cannot use " + c.http().trustedCerts() + " to check the node's certificate: " + e.getMessage(), TandemCli.FAILED);
             }
         }
     }
@@ -103,9 +114,15 @@ final class AdminClient {
     private Answer send(HttpRequest.Builder b) throws Unreachable {
         if (token != null) b.header("Authorization", "Bearer " + token);
         try {
-            HttpResponse<String> r = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3)).build()
+            HttpClient.Builder cb = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3));
+            if (ssl != null) cb.sslContext(ssl);
+            HttpResponse<String> r = cb.build()
                     .send(b.timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
             JsonObject body = r.body().isBlank() ? new JsonObject() : new JsonObject(r.body());
+            if (r.statusCode() == 401) {
+                body.put("message", body.getString("message", "unauthorized") + " (the admin commands read the token from data_dir/"
+                        + AdminToken.FILE + " of the configuration, or TANDEM_TOKEN)");
+            }
             return new Answer(r.statusCode(), body);
         } catch (IOException e) {
             throw new Unreachable("cannot reach the node at " + base + " (" + e.getMessage() + "); is it running? (`tandem run`, or pass --url)",

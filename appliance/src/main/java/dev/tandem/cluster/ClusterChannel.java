@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import javax.crypto.spec.SecretKeySpec;
 import org.jgroups.JChannel;
+import org.jgroups.protocols.AUTH;
 import org.jgroups.protocols.DISCARD;
 import org.jgroups.protocols.FD_ALL3;
 import org.jgroups.protocols.FD_SOCK2;
@@ -39,6 +40,7 @@ public final class ClusterChannel {
 
     /** @param faults true to put a DISCARD protocol in the stack, for tests that cut the network in-process */
     public static JChannel create(TandemConfig config, boolean faults) throws Exception {
+        LogLimiter.install();
         TandemConfig.Group g = config.group();
         long hb = g.heartbeatInterval().toMillis();
         InetAddress bind = InetAddress.getByName(g.bind().host());
@@ -65,6 +67,8 @@ public final class ClusterChannel {
         stack.add(new NAKACK2());
         stack.add(new UNICAST3());
         stack.add(new STABLE());
+        // a joiner proves it holds the group secret before it enters the view (AUTH sits right below GMS)
+        stack.add(new AUTH().setAuthToken(new GroupToken(authKey(config))));
         GMS gms = new GMS().setJoinTimeout(Math.max(500, hb * 5));
         // GMS waits for every member's ack of a new view before it handles the next change (default 2 s): a member
         // frozen right after a merge view held the next view (the one without it) back by those 2 s
@@ -77,6 +81,19 @@ public final class ClusterChannel {
         ch.setName(config.node().name());
         ch.setDiscardOwnMessages(true);
         return ch;
+    }
+
+    /** The key of the join proof ({@link GroupToken}): SHA-256 over a label, the group name and the secret; not the AES key. */
+    static byte[] authKey(TandemConfig config) throws IOException {
+        byte[] secret = Files.readAllBytes(config.group().secretFile());
+        try {
+            MessageDigest sha = MessageDigest.getInstance("SHA-256");
+            sha.update(("tandem-auth:" + config.group().name() + ":").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            sha.update(new String(secret, java.nio.charset.StandardCharsets.UTF_8).strip().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            return sha.digest();
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** AES-256 key: SHA-256 over the group name and the secret file's content. */

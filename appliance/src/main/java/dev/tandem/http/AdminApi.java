@@ -92,7 +92,14 @@ final class AdminApi {
                     resp.write("id: " + e.getLong("id") + "\nevent: " + e.getString("type") + "\ndata: " + e.encode() + "\n\n");
                 }
             }));
-            resp.closeHandler(v -> unsubscribe.run());
+            // a comment line now and then: proxies and the idle backstop see a live stream, and a dead client is found
+            long keepAlive = vertx.setPeriodic(15_000, id -> {
+                if (!resp.ended() && !resp.closed()) resp.write(": keep-alive\n\n");
+            });
+            resp.closeHandler(v -> {
+                vertx.cancelTimer(keepAlive);
+                unsubscribe.run();
+            });
         });
         router.get("/api/v1/node").handler(ctx -> json(ctx, 200, group.nodeJson()));
         router.get("/api/v1/group").handler(ctx -> group.groupJson().whenComplete((g, err) -> ctx.vertx().runOnContext(v -> {

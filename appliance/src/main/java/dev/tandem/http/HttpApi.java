@@ -68,9 +68,13 @@ public final class HttpApi {
      */
     public static HttpServer server(Vertx vertx, TandemConfig config, Router router) {
         HttpServerOptions options = new HttpServerOptions().setCompressionSupported(true)
+                // HTTP/1.1 only: no cleartext HTTP/2 upgrade (h2c), whose connections the request guard could not follow
+                .setHttp2ClearTextEnabled(false)
                 .setMaxFormAttributeSize(8192)
-                // the read/write idle bound is a backstop; RequestGuard's client_timeout closes stalled clients first
-                .setIdleTimeout((int) Math.max(1, config.http().clientTimeout().toSeconds() * 2)).setIdleTimeoutUnit(java.util.concurrent.TimeUnit.SECONDS);
+                // a last backstop for a connection on which nothing moves at all (a client that never reads its answer);
+                // far above any legitimate wait (a deploy loading its workflow, a route up to request_timeout):
+                // RequestGuard's client_timeout is what cuts stalled clients
+                .setIdleTimeout((int) Math.max(600, config.http().clientTimeout().toSeconds() * 4)).setIdleTimeoutUnit(java.util.concurrent.TimeUnit.SECONDS);
         Tls.configure(options, config.http());
         HttpServer server = vertx.createHttpServer(options);
         RequestGuard guard = RequestGuard.install(vertx, server, config.http().clientTimeout().toMillis());
@@ -81,7 +85,11 @@ public final class HttpApi {
                 ctx.next();
             });
         }
-        return server.requestHandler(router);
+        // before the router: a target Vert.x-web cannot route (authority-form "host:port", "*") still gets its 400
+        return server.requestHandler(req -> {
+            if (RequestGuard.originForm(req)) router.handle(req);
+            else RequestGuard.refuseTarget(req);
+        });
     }
 
     private static String reason(RoutingContext ctx) {

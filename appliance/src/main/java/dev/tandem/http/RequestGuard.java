@@ -60,19 +60,24 @@ final class RequestGuard {
     /** The first handler of every route: refuse what is not origin-form, track the connection, bound the body. */
     void handle(RoutingContext ctx) {
         HttpServerRequest req = ctx.request();
-        String target = req.uri();
-        if (target == null || !target.startsWith("/")) {
+        if (!originForm(req)) {
             ctx.response().putHeader("connection", "close");
-            Errors.send(ctx, 400, "the request target must be a path such as /workflows/ipam/ (origin-form); "
-                    + "absolute URLs, '*' and authority targets are refused: this node is not a proxy");
+            Errors.send(ctx, 400, NOT_ORIGIN_FORM);
             return;
         }
-        Conn conn = req.connection() == null ? null : connections.get(req.connection());
+        Conn conn = null;
+        if (req.connection() != null) {
+            conn = connections.computeIfAbsent(req.connection(), c -> {
+                c.closeHandler(v -> connections.remove(c));
+                return new Conn();
+            });
+        }
         if (conn != null) {
-            conn.active++;
+            Conn tracked = conn;
+            tracked.active++;
             ctx.addEndHandler(v -> {
-                conn.active--;
-                conn.waitingSince = System.currentTimeMillis();
+                tracked.active--;
+                tracked.waitingSince = System.currentTimeMillis();
             });
         }
         if (!req.isEnded()) {
@@ -87,6 +92,20 @@ final class RequestGuard {
             ctx.addEndHandler(v -> ctx.vertx().cancelTimer(timer));
         }
         ctx.next();
+    }
+
+    static boolean originForm(HttpServerRequest req) {
+        String target = req.uri();
+        return target != null && target.startsWith("/");
+    }
+
+    private static final String NOT_ORIGIN_FORM = "the request target must be a path such as /workflows/ipam/ (origin-form); "
+            + "absolute URLs, '*' and authority targets are refused: this node is not a proxy";
+
+    /** Answers 400 to a request whose target is not a path, and closes its connection. */
+    static void refuseTarget(HttpServerRequest req) {
+        req.response().setStatusCode(400).putHeader("content-type", "application/json").putHeader("connection", "close")
+                .end(Errors.body(400, "bad_request", NOT_ORIGIN_FORM).encode());
     }
 
     /** Requests Netty's decoder refused before any route saw them: JSON like every other error, then close. */

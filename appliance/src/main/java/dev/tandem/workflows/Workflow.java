@@ -52,7 +52,16 @@ public final class Workflow implements AutoCloseable {
         WorkflowThread thread = new WorkflowThread(name);
         Workflow wf;
         try {
-            wf = thread.runWithin(() -> load(name, dir, context, host, thread), loadTimeoutMs);
+            // the tandem library first (a cold engine takes seconds here; that is not the workflow's time), then
+            // the workflow's own module code, which load_timeout bounds
+            Value tandem = thread.runWithin(() -> importApi(context, host, name), Math.max(120_000, loadTimeoutMs));
+            if (tandem == null) {
+                wf = null;
+            } else if (tandem.isString()) {
+                wf = new Workflow(name, dir, context, host, thread, List.of(), tandem.asString(), null);
+            } else {
+                wf = thread.runWithin(() -> load(name, dir, context, host, thread, tandem), loadTimeoutMs);
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             wf = null;
@@ -60,19 +69,32 @@ public final class Workflow implements AutoCloseable {
             wf = new Workflow(name, dir, context, host, thread, List.of(), "loading failed: " + e, null);
         }
         if (wf != null) return wf;
-        cancel(context);
+        boolean stopped = cancel(context); // the thread is left alone meanwhile: an extra interrupt can lose the cancel's wake-up
         thread.shutdown();
+        if (!stopped) org.slf4j.LoggerFactory.getLogger(Workflow.class).error("workflow {}: its module code did not stop within 5 s of being cancelled", name);
         return new Workflow(name, dir, context, host, thread, List.of(), "workflow.py did not finish loading within workflows.load_timeout ("
                 + loadTimeoutMs + " ms) and was stopped; move long work out of module level (into a route, a hook or a thread)", null);
     }
 
-    /** Cancels whatever runs in {@code context}, waiting at most 5 s (close(true) can wait for the code to reach a safepoint). */
-    private static void cancel(Context context) {
+    /** The tandem module, installed for this workflow; or a string: why the API library itself failed (a packaging fault). */
+    private static Value importApi(Context context, PythonHost host, String name) {
+        try {
+            Value tandem = context.eval("python", "import tandem\ntandem");
+            tandem.getMember("_install").execute(host, name);
+            return tandem;
+        } catch (PolyglotException e) {
+            return Value.asValue("cannot import the tandem API: " + e.getMessage());
+        }
+    }
+
+    /** Cancels whatever runs in {@code context}, waiting at most 5 s (close(true) waits for the code to reach a safepoint); true when it is closed. */
+    private static boolean cancel(Context context) {
         Thread t = new Thread(() -> {
             try {
                 context.close(true);
-            } catch (RuntimeException ignored) {
+            } catch (RuntimeException e) {
                 // cancelled or already closed: gone either way
+                org.slf4j.LoggerFactory.getLogger(Workflow.class).debug("closing a workflow context: {}", e.toString());
             }
         }, "workflow-cancel");
         t.setDaemon(true);
@@ -82,21 +104,14 @@ public final class Workflow implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        return !t.isAlive();
     }
 
     void requestTimeout(java.time.Duration timeout) {
         this.requestTimeoutMs = timeout.toMillis();
     }
 
-    private static Workflow load(String name, Path dir, Context context, PythonHost host, WorkflowThread thread) {
-        Value tandem;
-        try {
-            tandem = context.eval("python", "import tandem\ntandem");
-            tandem.getMember("_install").execute(host, name);
-        } catch (PolyglotException e) {
-            // the API library itself failed: a packaging fault, not the workflow's
-            return new Workflow(name, dir, context, host, thread, List.of(), "cannot import the tandem API: " + e.getMessage(), null);
-        }
+    private static Workflow load(String name, Path dir, Context context, PythonHost host, WorkflowThread thread, Value tandem) {
         Value error = tandem.getMember("_load_workflow").execute();
         if (!error.isNull()) {
             return new Workflow(name, dir, context, host, thread, List.of(), error.asString().strip(), null);
@@ -273,12 +288,17 @@ public final class Workflow implements AutoCloseable {
     });
 
     @Override
+    /**
+     * Answers whatever still waits ({@link WorkflowThread#shutdown}) and cancels the context, waiting for
+     * that at most 5 s: code that does not stop even then is left to die with the process (it is
+     * cancelled and holds no lock of the node's), so replacing, removing or stopping never hangs.
+     */
     public void close() {
-        thread.shutdown();
-        try {
-            context.close(true);
-        } catch (RuntimeException ignored) {
-            // closing a cancelled context may throw; it is gone either way
+        thread.drain();
+        if (!cancel(context)) {
+            org.slf4j.LoggerFactory.getLogger(Workflow.class).error("workflow {}: its code did not stop within 5 s of being cancelled; "
+                    + "it is left behind (cancelled) and the node goes on", name);
         }
+        thread.shutdown();
     }
 }

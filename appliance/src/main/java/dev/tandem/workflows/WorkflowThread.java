@@ -143,14 +143,25 @@ final class WorkflowThread {
         return job;
     }
 
-    /** Stops the thread; every job still queued, and the running one, is answered with {@link Gone}. */
-    void shutdown() {
-        List<Runnable> queued = executor.shutdownNow();
+    /**
+     * Takes no more jobs and answers every job still queued, and the running one, with {@link Gone};
+     * does not touch the thread itself (the caller cancels the code, then calls {@link #shutdown}).
+     */
+    void drain() {
+        executor.shutdown();
+        List<Runnable> queued = new java.util.ArrayList<>();
+        executor.getQueue().drainTo(queued);
         Gone gone = new Gone("workflow '" + name + "' was replaced or removed while the request waited; retry");
         for (Runnable r : queued) {
             if (r instanceof Job<?> j && j.state.compareAndSet(QUEUED, DONE)) j.future.completeExceptionally(gone);
         }
         Job<?> now = running;
         if (now != null) now.future.completeExceptionally(gone);
+    }
+
+    /** Stops the thread; every job still queued, and the running one, is answered with {@link Gone}. */
+    void shutdown() {
+        drain();
+        executor.shutdownNow();
     }
 }

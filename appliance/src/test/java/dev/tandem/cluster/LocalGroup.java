@@ -25,6 +25,11 @@ final class LocalGroup implements AutoCloseable {
     }
 
     static LocalGroup start(Path root, Path workflows, String quorum, String... specs) throws Exception {
+        return start(root, workflows, quorum, List.of(), specs);
+    }
+
+    /** @param sets more --set overrides for every node */
+    static LocalGroup start(Path root, Path workflows, String quorum, List<String> sets, String... specs) throws Exception {
         LocalGroup g = new LocalGroup();
         List<Integer> ports = new ArrayList<>();
         for (int i = 0; i < specs.length; i++) ports.add(TestNode.freePort());
@@ -34,9 +39,11 @@ final class LocalGroup implements AutoCloseable {
         List<Exception> failures = new ArrayList<>();
         for (int i = 0; i < specs.length; i++) {
             String[] s = specs[i].split(":");
-            var config = ConfigLoader.load(null, List.of("node.name=" + s[0], "node.kind=" + s[1], "node.data_dir=" + root.resolve(s[0]),
+            List<String> all = new ArrayList<>(List.of("node.name=" + s[0], "node.kind=" + s[1], "node.data_dir=" + root.resolve(s[0]),
                     "group.bind=127.0.0.1:" + ports.get(i), "group.members=" + members, "group.secret_file=" + secret,
                     "group.quorum=" + quorum, "http.bind=127.0.0.1:0", "workflows.dir=" + workflows));
+            all.addAll(sets);
+            var config = ConfigLoader.load(null, all);
             TandemNode node = new TandemNode(config, true);
             g.nodes.put(s[0], node);
             Thread t = new Thread(() -> {

@@ -210,6 +210,19 @@ public final class NodeProcess implements AutoCloseable {
         }
     }
 
+    /** SIGTERM, then waits up to {@code deadline} for the process to exit; returns the milliseconds it took, or -1. */
+    public long terminate(Duration deadline) {
+        long t0 = System.nanoTime();
+        process.destroy();
+        try {
+            if (!process.waitFor(deadline.toMillis(), TimeUnit.MILLISECONDS)) return -1;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return -1;
+        }
+        return (System.nanoTime() - t0) / 1_000_000;
+    }
+
     /** Stops the node: SIGTERM (clean shutdown), SIGKILL if it does not exit in time. */
     @Override
     public void close() {

@@ -33,7 +33,13 @@ public final class ProcessGroup implements AutoCloseable {
      */
     public static ProcessGroup start(Path root, Path samples, java.util.function.Function<String, String> workflowsExtra,
                                      String... extraYaml) throws Exception {
-        return start(root, samples, workflowsExtra, List.of("node-a", "node-b", "witness"), false, extraYaml);
+        return start(root, samples, workflowsExtra, name -> "", List.of("node-a", "node-b", "witness"), false, extraYaml);
+    }
+
+    /** As {@link #start(Path, Path, java.util.function.Function, String...)}, with more entries of each node's {@code http:} mapping. */
+    public static ProcessGroup start(Path root, Path samples, java.util.function.Function<String, String> workflowsExtra,
+                                     java.util.function.Function<String, String> httpExtra, String... extraYaml) throws Exception {
+        return start(root, samples, workflowsExtra, httpExtra, List.of("node-a", "node-b", "witness"), false, extraYaml);
     }
 
     /**
@@ -41,11 +47,11 @@ public final class ProcessGroup implements AutoCloseable {
      * injection on ({@code -Dtandem.faults=true}: {@link #isolate} and {@link #heal} work).
      */
     public static ProcessGroup startPairWithFaults(Path root, String... extraYaml) throws Exception {
-        return start(root, NodeProcess.home().resolve("sample-workflows"), name -> "", List.of("node-a", "node-b"), true, extraYaml);
+        return start(root, NodeProcess.home().resolve("sample-workflows"), name -> "", name -> "", List.of("node-a", "node-b"), true, extraYaml);
     }
 
     private static ProcessGroup start(Path root, Path samples, java.util.function.Function<String, String> workflowsExtra,
-                                      List<String> nodeNames, boolean faults, String... extraYaml) throws Exception {
+                                      java.util.function.Function<String, String> httpExtra, List<String> nodeNames, boolean faults, String... extraYaml) throws Exception {
         ProcessGroup g = new ProcessGroup();
         String[] names = nodeNames.toArray(String[]::new);
         List<Integer> groupPorts = new ArrayList<>();
@@ -58,11 +64,11 @@ public final class ProcessGroup implements AutoCloseable {
             String yaml = """
                     node: {name: %s, kind: %s, data_dir: %s}
                     group: {bind: "127.0.0.1:%d", members: %s, secret_file: %s%s}
-                    http: {bind: "127.0.0.1:%d"}
+                    http: {bind: "127.0.0.1:%d"%s}
                     workflows: {dir: %s%s}
                     %s
                     """.formatted(name, name.equals("witness") ? "witness" : "data", root.resolve(name).resolve("data"), groupPorts.get(i),
-                    members, secret, names.length == 2 ? ", quorum: none" : "", http, samples, workflowsExtra.apply(name), String.join("\n", extraYaml));
+                    members, secret, names.length == 2 ? ", quorum: none" : "", http, httpExtra.apply(name), samples, workflowsExtra.apply(name), String.join("\n", extraYaml));
             NodeProcess n = new NodeProcess(name, root.resolve(name), http, yaml);
             if (faults) n.jvmFlags.add("-Dtandem.faults=true");
             g.nodes.put(name, n);

@@ -1,0 +1,89 @@
+package dev.tandem.ha;
+
+import static dev.tandem.harness.ProcessGroup.await;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tandem.harness.NodeProcess;
+import dev.tandem.harness.ProcessGroup;
+import io.vertx.core.json.JsonObject;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A real tandem process with another secret, pointed at the group and claiming a member's name, runs
+ * beside it: it tries to join, and sends its status, its nominations and vote requests to every member.
+ * None of it gets in (AUTH keeps it out of the view, SYM_ENCRYPT drops what it sends), the group goes on
+ * as before, and the members' logs say so a few times, not twice a second.
+ */
+class RogueMemberTest {
+    static final Duration SOON = Duration.ofSeconds(60);
+    @TempDir
+    static Path root;
+
+    @Test
+    void aProcessWithoutTheSecretCannotJoinOrSway_andTheLogsStayQuiet() throws Exception {
+        try (ProcessGroup g = ProcessGroup.start(root)) {
+            ProcessGroup.Pair pair = g.awaitPrimaryAndSecondary(SOON);
+            long term = ProcessGroup.getJson(pair.primary(), "/api/v1/node").getLong("term");
+            String witnessConfig = Files.readString(g.node("witness").dir.resolve("tandem.yaml"));
+            Matcher m = Pattern.compile("members: \\[([^\\]]*)\\]").matcher(witnessConfig);
+            assertThat(m.find()).isTrue();
+            int roguePort = NodeProcess.freePort();
+            Path otherSecret = root.resolve("rogue.key");
+            Files.createFile(otherSecret, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            Files.writeString(otherSecret, "not-the-group-secret-at-all-42\n");
+            String yaml = """
+                    node: {name: node-a, kind: data, priority: 255, data_dir: %s}
+                    group: {bind: "127.0.0.1:%d", members: [%s, "127.0.0.1:%d"], secret_file: %s, heartbeat_interval: 100ms}
+                    http: {bind: "127.0.0.1:%d"}
+                    workflows: {dir: %s}
+                    """.formatted(root.resolve("rogue/data"), roguePort, m.group(1), roguePort, otherSecret, NodeProcess.freePort(),
+                    Files.createDirectories(root.resolve("rogue/workflows")));
+            NodeProcess rogue = new NodeProcess("rogue", root.resolve("rogue"), NodeProcess.freePort(), yaml);
+            long witnessLinesBefore = jgroupsLines(g.node("witness"));
+            rogue.start();
+            try {
+                await("the rogue is up and knocking", SOON, () -> rogue.logTail(400).contains("view:") || rogue.logTail(400).contains("decision:"));
+                // watch the group for a while the rogue runs: it must never show up, nor change anything
+                long end = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+                while (System.nanoTime() < end) {
+                    JsonObject group = ProcessGroup.getJson(pair.primary(), "/api/v1/group");
+                    assertThat(group.getString("primary")).isEqualTo(pair.primary().name);
+                    assertThat(group.getLong("term")).as("no election was forced").isEqualTo(term);
+                    assertThat(ProcessGroup.getJson(g.node("witness"), "/api/v1/node").getLong("term")).isEqualTo(term);
+                    assertThat(pair.primary().status("/health/primary", Duration.ofSeconds(10))).isEqualTo(200);
+                    NodeProcess.pause(500); // the pace of the watch
+                }
+                assertThat(ProcessGroup.getJson(pair.primary(), "/api/v1/group").getString("primary")).isEqualTo(pair.primary().name);
+                for (NodeProcess n : g.nodes.values()) {
+                    for (String line : n.logTail(2000).split("\n")) {
+                        int at = line.indexOf("view: [");
+                        if (at >= 0) {
+                            String members = line.substring(at + 7, line.indexOf(']', at));
+                            assertThat(members.split(",")).as(n.name + ": " + line).hasSizeLessThanOrEqualTo(3);
+                        }
+                    }
+                }
+                long logged = jgroupsLines(g.node("witness")) - witnessLinesBefore;
+                assertThat(logged).as("JGroups warnings on the witness while the rogue ran 15+ s (at most one per kind per minute)").isLessThan(20);
+                assertThat(rogue.logTail(2000)).doesNotContain("role SECONDARY").doesNotContain("role PRIMARY");
+            } finally {
+                rogue.close();
+            }
+        }
+    }
+
+    private static long jgroupsLines(NodeProcess n) throws java.io.IOException {
+        Path log = n.dir.resolve("node.log");
+        if (!Files.exists(log)) return 0;
+        try (var lines = Files.lines(log)) {
+            return lines.filter(l -> l.contains("[org.jgroups")).count();
+        }
+    }
+}
