@@ -165,7 +165,16 @@ public final class GroupMember implements AutoCloseable {
         channel.setReceiver(new Receiver() {
             @Override
             public void receive(Message msg) {
-                JsonObject m = new JsonObject(new String(msg.getArray(), msg.getOffset(), msg.getLength(), StandardCharsets.UTF_8));
+                JsonObject m;
+                try {
+                    m = new JsonObject(new String(msg.getArray(), msg.getOffset(), msg.getLength(), StandardCharsets.UTF_8));
+                } catch (RuntimeException e) {
+                    if (logLimit.allow("malformed:" + msg.getSrc())) {
+                        log.warn("group: dropped a malformed message from {} ({} bytes): {}; more from it are dropped quietly for a minute",
+                                msg.getSrc(), msg.getLength(), e.getMessage() == null ? e.getClass().getSimpleName() : firstLine(e.getMessage()));
+                    }
+                    return;
+                }
                 loop.execute(() -> guarded(() -> onMessage(m)));
             }
 
@@ -185,12 +194,23 @@ public final class GroupMember implements AutoCloseable {
         return n != null ? n : String.valueOf(a);
     }
 
+    private final OncePerMinute logLimit = new OncePerMinute();
+
     private void guarded(Runnable r) {
         try {
             r.run();
         } catch (RuntimeException e) {
-            log.error("group: unexpected failure (the node keeps going)", e);
+            // a message with fields of the wrong type lands here too: reported, not allowed to flood the log
+            if (logLimit.allow("failure:" + e.getClass().getName())) {
+                long held = logLimit.takeHeld();
+                log.error("group: unexpected failure (the node keeps going){}", held > 0 ? " [" + held + " similar lines held back]" : "", e);
+            }
         }
+    }
+
+    private static String firstLine(String s) {
+        int nl = s.indexOf('\n');
+        return (nl < 0 ? s : s.substring(0, nl)).substring(0, Math.min(200, nl < 0 ? s.length() : nl));
     }
 
     static long now() {

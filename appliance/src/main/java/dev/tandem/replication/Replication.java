@@ -131,11 +131,14 @@ public final class Replication implements AutoCloseable {
         worker.scheduleAtFixedRate(() -> guarded(this::tick), tick, tick, TimeUnit.MILLISECONDS);
     }
 
+    private final dev.tandem.cluster.OncePerMinute logLimit = new dev.tandem.cluster.OncePerMinute();
+
     private void guarded(Runnable r) {
         try {
             r.run();
         } catch (RuntimeException e) {
-            log.error("replication: unexpected failure (it goes on)", e);
+            // a malformed batch lands here too: reported once a minute per kind, never a flood
+            if (logLimit.allow(e.getClass().getName())) log.error("replication: unexpected failure (it goes on)", e);
         }
     }
 
