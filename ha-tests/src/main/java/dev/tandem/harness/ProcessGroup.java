@@ -73,8 +73,13 @@ public final class ProcessGroup implements AutoCloseable {
             if (faults) n.jvmFlags.add("-Dtandem.faults=true");
             g.nodes.put(name, n);
         }
-        for (NodeProcess n : g.nodes.values()) n.start();
-        for (NodeProcess n : g.nodes.values()) n.awaitStatus200("/health/ready", Duration.ofSeconds(120));
+        try {
+            for (NodeProcess n : g.nodes.values()) n.start();
+            for (NodeProcess n : g.nodes.values()) n.awaitStatus200("/health/ready", Duration.ofSeconds(120));
+        } catch (RuntimeException | java.io.IOException e) {
+            g.close(); // a group that did not start leaves no process behind
+            throw e;
+        }
         return g;
     }
 

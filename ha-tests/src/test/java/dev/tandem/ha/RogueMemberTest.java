@@ -26,14 +26,60 @@ class RogueMemberTest {
     @TempDir
     static Path root;
 
+    static ProcessGroup g;
+
+    @org.junit.jupiter.api.BeforeAll
+    static void startGroup() throws Exception {
+        g = ProcessGroup.start(root);
+    }
+
+    @org.junit.jupiter.api.AfterAll
+    static void stopGroup() {
+        if (g != null) g.close();
+    }
+
+    /** The group's member addresses, from a node's configuration. */
+    static String members() throws java.io.IOException {
+        Matcher m = Pattern.compile("members: \\[([^\\]]*)\\]").matcher(Files.readString(g.node("witness").dir.resolve("tandem.yaml")));
+        assertThat(m.find()).isTrue();
+        return m.group(1);
+    }
+
+    @Test
+    void aProcessWithoutTheSecretCannotInjectStatusVotesMaintenanceOrChanges() throws Exception {
+        ProcessGroup.Pair pair = g.awaitPrimaryAndSecondary(SOON);
+        ProcessGroup.awaitInSync(pair.secondary(), SOON);
+        long term = ProcessGroup.getJson(pair.primary(), "/api/v1/node").getLong("term");
+        long before = jgroupsLines(g.node("witness"));
+        java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of(ProcessHandle.current().info().command().orElse("java"),
+                "-cp", System.getProperty("java.class.path"), dev.tandem.harness.RogueSender.class.getName(), "default", pair.primary().name, "10"));
+        for (String a : members().split(",")) cmd.add(a.strip().replace("\"", ""));
+        Process rogue = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(rogue.getInputStream().readAllBytes());
+        assertThat(rogue.waitFor(120, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        Matcher sent = Pattern.compile("rogue sent (\\d+) messages to \\[([^\\]]*)\\]").matcher(out);
+        assertThat(sent.find()).as(out).isTrue();
+        assertThat(Integer.parseInt(sent.group(1))).as("the rogue did send: " + sent.group(0)).isPositive();
+        assertThat(sent.group(2)).as("it found members to send to").contains("witness");
+        for (NodeProcess n : g.nodes.values()) {
+            JsonObject node = ProcessGroup.getJson(n, "/api/v1/node");
+            assertThat(node.getLong("term")).as(n.name + ": no term of the rogue's was believed").isEqualTo(term);
+            assertThat(node.getBoolean("maintenance")).as(n.name).isFalse();
+        }
+        assertThat(ProcessGroup.getJson(pair.primary(), "/api/v1/group").getString("primary")).isEqualTo(pair.primary().name);
+        ProcessGroup.awaitInSync(pair.secondary(), SOON);
+        for (NodeProcess n : java.util.List.of(pair.primary(), pair.secondary())) {
+            assertThat(ProcessGroup.getJson(n, "/workflows/ipam/pools").encode()).as(n.name + ": no change of the rogue's was applied")
+                    .doesNotContain("rogue");
+        }
+        assertThat(jgroupsLines(g.node("witness")) - before).as("JGroups warnings on the witness").isLessThan(20);
+    }
+
     @Test
     void aProcessWithoutTheSecretCannotJoinOrSway_andTheLogsStayQuiet() throws Exception {
-        try (ProcessGroup g = ProcessGroup.start(root)) {
+        {
             ProcessGroup.Pair pair = g.awaitPrimaryAndSecondary(SOON);
             long term = ProcessGroup.getJson(pair.primary(), "/api/v1/node").getLong("term");
-            String witnessConfig = Files.readString(g.node("witness").dir.resolve("tandem.yaml"));
-            Matcher m = Pattern.compile("members: \\[([^\\]]*)\\]").matcher(witnessConfig);
-            assertThat(m.find()).isTrue();
             int roguePort = NodeProcess.freePort();
             Path otherSecret = root.resolve("rogue.key");
             Files.createFile(otherSecret, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
@@ -43,7 +89,7 @@ class RogueMemberTest {
                     group: {bind: "127.0.0.1:%d", members: [%s, "127.0.0.1:%d"], secret_file: %s, heartbeat_interval: 100ms}
                     http: {bind: "127.0.0.1:%d"}
                     workflows: {dir: %s}
-                    """.formatted(root.resolve("rogue/data"), roguePort, m.group(1), roguePort, otherSecret, NodeProcess.freePort(),
+                    """.formatted(root.resolve("rogue/data"), roguePort, members(), roguePort, otherSecret, NodeProcess.freePort(),
                     Files.createDirectories(root.resolve("rogue/workflows")));
             NodeProcess rogue = new NodeProcess("rogue", root.resolve("rogue"), NodeProcess.freePort(), yaml);
             long witnessLinesBefore = jgroupsLines(g.node("witness"));
