@@ -3,7 +3,6 @@ package dev.tandem.admin;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tandem.store.Store;
-import dev.tandem.workflows.NodeView;
 import dev.tandem.workflows.WorkflowEngine;
 import io.vertx.core.json.JsonObject;
 import java.io.ByteArrayOutputStream;
@@ -35,19 +34,8 @@ class DeploymentsTest {
 
     @Test
     void aRecordThatCannotBeUnpackedIsReportedOnceAndSkipped() throws Exception {
-        NodeView node = new NodeView() {
-            @Override
-            public String nodeStateJson() {
-                return "{}";
-            }
-
-            @Override
-            public String groupStateJson() {
-                return "{}";
-            }
-        };
         try (Store store = Store.open(dir.resolve("data"));
-             WorkflowEngine engine = new WorkflowEngine(dir.resolve("pylib"), store, node)) {
+             WorkflowEngine engine = new WorkflowEngine(dir.resolve("pylib"), store, dev.tandem.testing.TestNode.NO_GROUP)) {
             SystemStore system = new SystemStore(store);
             // written straight to the store, past the deploy check: what an older build let through
             system.deploy("poison", zip("workflow.py", "x = 1", "lib/a\u0000b.py", "y = 2"), "test");

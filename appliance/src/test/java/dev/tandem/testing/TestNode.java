@@ -34,6 +34,19 @@ public final class TestNode implements AutoCloseable {
         return new TestNode(new TandemNode(config).start(), dataDir).awaitPrimary();
     }
 
+    /** What a workflow learns of its node and group when there is none: for tests of the workflow engine alone. */
+    public static final dev.tandem.workflows.NodeView NO_GROUP = new dev.tandem.workflows.NodeView() {
+        @Override
+        public String nodeStateJson() {
+            return "{}";
+        }
+
+        @Override
+        public String groupStateJson() {
+            return "{}";
+        }
+    };
+
     /** The group's admin token the node wrote to {@code dataDir}. */
     public static String adminToken(Path dataDir) {
         try {

@@ -18,17 +18,7 @@ class WorkflowBoundsTest {
     @TempDir
     Path dir;
 
-    static final NodeView NODE = new NodeView() {
-        @Override
-        public String nodeStateJson() {
-            return "{}";
-        }
-
-        @Override
-        public String groupStateJson() {
-            return "{}";
-        }
-    };
+    static final NodeView NODE = dev.tandem.testing.TestNode.NO_GROUP;
 
     @ParameterizedTest
     @ValueSource(strings = {"import time\ntime.sleep(10**6)\n", "while True:\n    pass\n", "import time\nwhile True:\n    time.sleep(0.01)\n"})

@@ -42,7 +42,7 @@ public final class RogueSender {
         }
         TCP tcp = new TCP();
         tcp.setBindAddress(InetAddress.getLoopbackAddress());
-        tcp.setBindPort(0);
+        tcp.setBindPort(NodeProcess.freePort()); // JGroups wants a fixed port with static discovery
         List<Protocol> stack = List.of(tcp, new TCPPING().setInitialHosts(members).setPortRange(0), new NAKACK2(), new UNICAST3(),
                 new STABLE(), new GMS().setJoinTimeout(1000), new FRAG4());
         int sent = 0;
