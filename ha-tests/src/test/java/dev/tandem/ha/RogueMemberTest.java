@@ -125,6 +125,92 @@ class RogueMemberTest {
         }
     }
 
+    /**
+     * Group traffic between the primary and a new incarnation of the secondary (replication batches one
+     * way, acks the other), captured off the loopback interface with tcpdump, is sent again, as it was, to
+     * where it went, by another process from connections of its own. Nothing it carries is believed a second time: the primary stays primary,
+     * no write is lost or doubled, and the secondary ends with exactly the primary's data.
+     */
+    @Test
+    void capturedGroupTrafficReplayedByAnotherProcessChangesNothing() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/tcpdump")),
+                "tcpdump is not installed (.ci/run installs it)");
+        ProcessGroup.Pair pair = g.awaitPrimaryAndSecondary(SOON);
+        NodeProcess p = pair.primary(), s = pair.secondary();
+        ProcessGroup.awaitInSync(s, SOON);
+        int primaryPort = groupPort(p), secondaryPort = groupPort(s);
+        assertThat(ProcessGroup.post(p, "/workflows/ipam/pools", "{\"name\": \"replay\", \"cidr\": \"10.77.0.0/24\"}", SOON).statusCode())
+                .isEqualTo(201);
+
+        Path pcap = root.resolve("group.pcap"), dumpLog = root.resolve("tcpdump.log");
+        Process dump = new ProcessBuilder("/usr/bin/tcpdump", "-i", "lo", "-U", "-s", "0", "-Z", "root", "-w", pcap.toString(),
+                "tcp port " + primaryPort + " or tcp port " + secondaryPort)
+                .redirectErrorStream(true).redirectOutput(dumpLog.toFile()).start();
+        try {
+            await("tcpdump listens", SOON, () -> !dump.isAlive() || readQuietly(dumpLog).contains("listening on"));
+            org.junit.jupiter.api.Assumptions.assumeTrue(dump.isAlive(), () -> "tcpdump cannot capture here: " + readQuietly(dumpLog));
+            // a new incarnation of the secondary opens a new connection to the primary: captured from its first byte
+            s.close();
+            s.start();
+            s.awaitStatus200("/health/ready", Duration.ofSeconds(120));
+            ProcessGroup.awaitInSync(s, SOON);
+            for (int i = 0; i < 20; i++) {
+                var r = ProcessGroup.post(p, "/workflows/ipam/pools/replay/allocations", "{\"owner\": \"o" + i + "\"}", SOON);
+                assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+            }
+        } finally {
+            dump.destroy();
+            dump.waitFor(10, java.util.concurrent.TimeUnit.SECONDS);
+        }
+        java.util.Map<String, byte[]> flows = dev.tandem.harness.Pcap.tcpPayloads(pcap);
+        byte[] cookie = "bela".getBytes(java.nio.charset.StandardCharsets.US_ASCII); // how a JGroups TCP connection begins
+        // the largest connection captured from its first byte: the primary's to the new secondary (replication
+        // batches), or the secondary's to the primary (acks), whichever JGroups opened; it is replayed to where it went
+        var whole = flows.entrySet().stream().filter(e -> e.getValue().length > 4 && java.util.Arrays.equals(e.getValue(), 0, 4, cookie, 0, 4))
+                .max(java.util.Comparator.comparingInt(e -> e.getValue().length)).orElseThrow(() -> new AssertionError("no whole connection in " + flows.keySet()));
+        byte[] captured = whole.getValue();
+        int port = Integer.parseInt(whole.getKey().substring(whole.getKey().indexOf('>') + 1));
+        assertThat(captured.length).as("a whole connection was captured: " + whole.getKey() + " of " + flows.keySet()).isGreaterThan(1000);
+        assertThat(port).isIn(primaryPort, secondaryPort);
+        Path stream = Files.write(root.resolve("captured.bin"), captured);
+        String before = ProcessGroup.getJson(p, "/workflows/ipam/pools/replay/allocations").encode();
+        long term = ProcessGroup.getJson(p, "/api/v1/node").getLong("term");
+
+        Process replay = new ProcessBuilder(ProcessHandle.current().info().command().orElse("java"), "-cp", System.getProperty("java.class.path"),
+                dev.tandem.harness.ReplayBytes.class.getName(), "127.0.0.1", String.valueOf(port), stream.toString(), "3")
+                .redirectErrorStream(true).start();
+        String out = new String(replay.getInputStream().readAllBytes());
+        assertThat(replay.waitFor(120, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        assertThat(out).as(out).contains("replayed " + captured.length * 3L + " bytes");
+        System.out.printf("replayed the captured connection %s (%d bytes) 3 times to port %d%n", whole.getKey(), captured.length, port);
+
+        ProcessGroup.Pair after = g.awaitPrimaryAndSecondary(SOON);
+        assertThat(after.primary().name).as("the primary stays primary").isEqualTo(p.name);
+        assertThat(ProcessGroup.getJson(p, "/api/v1/node").getLong("term")).isEqualTo(term);
+        ProcessGroup.awaitInSync(s, SOON);
+        var more = ProcessGroup.post(p, "/workflows/ipam/pools/replay/allocations", "{\"owner\": \"after\"}", SOON);
+        assertThat(more.statusCode()).as("the primary takes writes after the replay: " + more.body()).isEqualTo(201);
+        String now = ProcessGroup.getJson(p, "/workflows/ipam/pools/replay/allocations").encode();
+        assertThat(new JsonObject(now).getJsonArray("allocations")).hasSize(21);
+        assertThat(now).contains(new JsonObject(before).getJsonArray("allocations").getJsonObject(19).getString("ip"));
+        await("the secondary holds exactly the primary's allocations", SOON,
+                () -> ProcessGroup.getJson(s, "/workflows/ipam/pools/replay/allocations").encode().equals(now));
+    }
+
+    private static int groupPort(NodeProcess n) throws java.io.IOException {
+        Matcher bind = Pattern.compile("bind: \"127\\.0\\.0\\.1:(\\d+)\"").matcher(Files.readString(n.dir.resolve("tandem.yaml")));
+        assertThat(bind.find()).isTrue();
+        return Integer.parseInt(bind.group(1));
+    }
+
+    private static String readQuietly(Path f) {
+        try {
+            return Files.readString(f);
+        } catch (java.io.IOException e) {
+            return "";
+        }
+    }
+
     private static long jgroupsLines(NodeProcess n) throws java.io.IOException {
         Path log = n.dir.resolve("node.log");
         if (!Files.exists(log)) return 0;
