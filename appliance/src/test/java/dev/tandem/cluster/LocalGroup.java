@@ -18,6 +18,8 @@ import org.jgroups.protocols.DISCARD;
 /** Real nodes with real JChannels in this JVM; the network between them is cut with DISCARD. */
 final class LocalGroup implements AutoCloseable {
     final Map<String, TandemNode> nodes = new LinkedHashMap<>();
+    /** group.members as the nodes were given it, e.g. "[127.0.0.1:7800,127.0.0.1:7801]". */
+    String members;
 
     /** @param specs "node-a:data", "witness:witness", ... */
     static LocalGroup start(Path root, String quorum, String... specs) throws Exception {
@@ -34,6 +36,7 @@ final class LocalGroup implements AutoCloseable {
         List<Integer> ports = new ArrayList<>();
         for (int i = 0; i < specs.length; i++) ports.add(TestNode.freePort());
         String members = ports.stream().map(p -> "127.0.0.1:" + p).toList().toString().replace(" ", "");
+        g.members = members;
         Path secret = TestNode.secret(root);
         List<Thread> starters = new ArrayList<>();
         List<Exception> failures = new ArrayList<>();
