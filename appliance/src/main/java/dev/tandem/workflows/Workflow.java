@@ -29,6 +29,7 @@ public final class Workflow implements AutoCloseable {
     private final String loadError;
     private final Value dispatch;
 
+    /** workflows.request_timeout; set once, as the workflow is loaded. */
     private volatile long requestTimeoutMs = 30_000;
 
     private Workflow(String name, Path dir, Context context, PythonHost host, WorkflowThread thread, List<RoutePattern> routes,
@@ -48,7 +49,13 @@ public final class Workflow implements AutoCloseable {
      * {@code loadTimeoutMs}: module code that runs longer is cancelled and the workflow is kept as
      * failed, with the reason. A workflow whose code fails keeps its error, not the node's life.
      */
-    static Workflow load(String name, Path dir, Context context, PythonHost host, long loadTimeoutMs) {
+    static Workflow load(String name, Path dir, Context context, PythonHost host, long loadTimeoutMs, long requestTimeoutMs) {
+        Workflow wf = load(name, dir, context, host, loadTimeoutMs);
+        wf.requestTimeoutMs = requestTimeoutMs;
+        return wf;
+    }
+
+    private static Workflow load(String name, Path dir, Context context, PythonHost host, long loadTimeoutMs) {
         WorkflowThread thread = new WorkflowThread(name);
         Workflow wf;
         try {
@@ -105,10 +112,6 @@ public final class Workflow implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         return !t.isAlive();
-    }
-
-    void requestTimeout(java.time.Duration timeout) {
-        this.requestTimeoutMs = timeout.toMillis();
     }
 
     private static Workflow load(String name, Path dir, Context context, PythonHost host, WorkflowThread thread, Value tandem) {

@@ -131,8 +131,7 @@ public final class WorkflowEngine implements AutoCloseable {
                 .out(new OutputCapture(System.out))
                 .err(new OutputCapture(System.err))
                 .build();
-        Workflow wf = Workflow.load(name, folder, context, host, loadTimeout.toMillis());
-        wf.requestTimeout(requestTimeout);
+        Workflow wf = Workflow.load(name, folder, context, host, loadTimeout.toMillis(), requestTimeout.toMillis());
         Workflow old;
         synchronized (installLock) {
             old = workflows.put(name, wf);

@@ -147,9 +147,9 @@ class RogueMemberTest {
         // connection carries too little (the other side's data went the other way) is taken again
         java.util.Map.Entry<String, byte[]> whole = null;
         int writes = 0;
-        for (int attempt = 1; attempt <= 6 && (whole == null || whole.getValue().length < 1000); attempt++) {
+        for (int attempt = 1; attempt <= 6 && (whole == null || whole.getValue().length < 2000); attempt++) {
             Path pcap = root.resolve("group-" + attempt + ".pcap"), dumpLog = root.resolve("tcpdump-" + attempt + ".log");
-            Process dump = new ProcessBuilder("/usr/bin/tcpdump", "-i", "lo", "-U", "-s", "0", "-Z", "root", "-w", pcap.toString(),
+            Process dump = new ProcessBuilder("/usr/bin/tcpdump", "-i", "lo", "--immediate-mode", "-U", "-s", "0", "-Z", "root", "-w", pcap.toString(),
                     "tcp port " + primaryPort + " or tcp port " + secondaryPort).redirectErrorStream(true).redirectOutput(dumpLog.toFile()).start();
             try {
                 await("tcpdump listens", SOON, () -> !dump.isAlive() || readQuietly(dumpLog).contains("listening on"));
@@ -162,6 +162,10 @@ class RogueMemberTest {
                     var r = ProcessGroup.post(p, "/workflows/ipam/pools/replay/allocations", "{\"owner\": \"o" + writes + "\"}", SOON);
                     assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
                 }
+                // the capture ends once the secondary has them all: their batches and its acks are in it
+                int expected = writes;
+                await("the secondary has the writes", SOON, () -> ProcessGroup.getJson(s, "/workflows/ipam/pools/replay/allocations")
+                        .getJsonArray("allocations").size() == expected);
             } finally {
                 dump.destroy();
                 dump.waitFor(10, java.util.concurrent.TimeUnit.SECONDS);
@@ -177,7 +181,7 @@ class RogueMemberTest {
         assertThat(whole).as("a whole connection was captured").isNotNull();
         byte[] captured = whole.getValue();
         int port = Integer.parseInt(whole.getKey().substring(whole.getKey().indexOf('>') + 1));
-        assertThat(captured.length).as("a whole connection was captured: " + whole.getKey()).isGreaterThan(1000);
+        assertThat(captured.length).as("a whole connection was captured: " + whole.getKey()).isGreaterThan(2000);
         assertThat(port).isIn(primaryPort, secondaryPort);
         int allocated = writes;
         Path stream = Files.write(root.resolve("captured.bin"), captured);
