@@ -90,13 +90,14 @@ final class DemoCommand implements Callable<Integer> {
         }
         System.out.println();
         System.out.println("  try:   curl http://127.0.0.1:" + port + "/workflows/hello/");
-        System.out.println("         bin/tandem status --url http://127.0.0.1:" + port);
+        System.out.println("         bin/tandem status --config " + dir.resolve("node-a").resolve("tandem.yaml")
+                + "   (the CLI finds the node and its admin token from the configuration)");
         System.out.println("         curl http://127.0.0.1:" + port + "/health/primary   (200 only on the primary)");
         System.out.println("         kill -9 <pid of the primary>, then status again: the other node takes over");
         String password = adminLogin(port, Files.readString(dir.resolve("node-a").resolve(dev.tandem.node.AdminToken.FILE)).strip());
         System.out.println("  login: POST /api/v1/login {\"user\": \"admin\", \"password\": \"" + password + "\"}"
                 + (password.startsWith("(") ? "" : "   (a new password each demo run)"));
-        System.out.println("  admin: from loopback, or with the group's token in " + dir.resolve("node-a").resolve("admin.token"));
+        System.out.println("  admin: every /api/v1 request needs a token: a login's, or the group's in " + dir.resolve("node-a").resolve("admin.token"));
         System.out.println("  Ctrl-C stops the demo");
         stopped.await();
         return TandemCli.OK;
