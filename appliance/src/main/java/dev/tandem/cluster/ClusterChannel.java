@@ -83,27 +83,24 @@ public final class ClusterChannel {
         return ch;
     }
 
-    /** The key of the join proof ({@link GroupToken}): SHA-256 over a label, the group name and the secret; not the AES key. */
+    /** The key of the join proof ({@link GroupToken}): derived like the AES key, under another label, so the two differ. */
     static byte[] authKey(TandemConfig config) throws IOException {
-        byte[] secret = Files.readAllBytes(config.group().secretFile());
-        try {
-            MessageDigest sha = MessageDigest.getInstance("SHA-256");
-            sha.update(("tandem-auth:" + config.group().name() + ":").getBytes(java.nio.charset.StandardCharsets.UTF_8));
-            sha.update(new String(secret, java.nio.charset.StandardCharsets.UTF_8).strip().getBytes(java.nio.charset.StandardCharsets.UTF_8));
-            return sha.digest();
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        return derive(config, "tandem-auth:");
     }
 
     /** AES-256 key: SHA-256 over the group name and the secret file's content. */
     static SecretKeySpec groupKey(TandemConfig config) throws IOException {
+        return new SecretKeySpec(derive(config, "tandem-group:"), "AES");
+    }
+
+    /** SHA-256 over {@code label}, the group name and the secret file's content (stripped). */
+    private static byte[] derive(TandemConfig config, String label) throws IOException {
         byte[] secret = Files.readAllBytes(config.group().secretFile());
         try {
             MessageDigest sha = MessageDigest.getInstance("SHA-256");
-            sha.update(("tandem-group:" + config.group().name() + ":").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            sha.update((label + config.group().name() + ":").getBytes(java.nio.charset.StandardCharsets.UTF_8));
             sha.update(new String(secret, java.nio.charset.StandardCharsets.UTF_8).strip().getBytes(java.nio.charset.StandardCharsets.UTF_8));
-            return new SecretKeySpec(sha.digest(), "AES");
+            return sha.digest();
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }

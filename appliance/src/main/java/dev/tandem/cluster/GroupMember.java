@@ -210,7 +210,8 @@ public final class GroupMember implements AutoCloseable {
 
     private static String firstLine(String s) {
         int nl = s.indexOf('\n');
-        return (nl < 0 ? s : s.substring(0, nl)).substring(0, Math.min(200, nl < 0 ? s.length() : nl));
+        String line = nl < 0 ? s : s.substring(0, nl);
+        return line.length() > 200 ? line.substring(0, 200) : line;
     }
 
     static long now() {
