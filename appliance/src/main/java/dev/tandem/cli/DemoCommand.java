@@ -95,8 +95,9 @@ final class DemoCommand implements Callable<Integer> {
         System.out.println("         curl http://127.0.0.1:" + port + "/health/primary   (200 only on the primary)");
         System.out.println("         kill -9 <pid of the primary>, then status again: the other node takes over");
         String password = adminLogin(port, Files.readString(dir.resolve("node-a").resolve(dev.tandem.node.AdminToken.FILE)).strip());
-        System.out.println("  login: POST /api/v1/login {\"user\": \"admin\", \"password\": \"" + password + "\"}"
-                + (password.startsWith("(") ? "" : "   (a new password each demo run)"));
+        System.out.println("  console: http://127.0.0.1:" + port + "/console/   (any node's /console/ works; it follows the group)");
+        System.out.println("  login:   user admin, password " + password + (password.startsWith("(") ? "" : "   (a new password each demo run)"));
+        System.out.println("           the API: POST /api/v1/login {\"user\": \"admin\", \"password\": \"...\"}");
         System.out.println("  admin: every /api/v1 request needs a token: a login's, or the group's in " + dir.resolve("node-a").resolve("admin.token"));
         System.out.println("  Ctrl-C stops the demo");
         stopped.await();

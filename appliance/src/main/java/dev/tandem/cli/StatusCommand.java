@@ -45,7 +45,21 @@ final class StatusCommand implements Callable<Integer> {
                     n.getValue("lsn", "-"), n.getValue("lag", "-"),
                     n.containsKey("heartbeat_age_ms") ? n.getLong("heartbeat_age_ms") + "ms" : "-", n.getString("state"), n.getString("http", ""));
         }
+        for (Object o : g.getJsonArray("nodes")) {
+            JsonObject n = (JsonObject) o;
+            if (n.getJsonObject("health") == null) continue;
+            JsonObject h = n.getJsonObject("health");
+            System.out.printf("as seen by %s: health live %s, ready %s, primary %s, secondary %s; replication lag %s ms%n", n.getString("name"),
+                    yes(h, "live"), yes(h, "ready"), yes(h, "primary"), yes(h, "secondary"), n.getValue("lag_ms", 0));
+        }
+        if (g.getLong("divergent", 0L) > 0) {
+            System.out.println("divergent changes kept: " + g.getLong("divergent") + " (GET /api/v1/divergent, or the console's Divergent page)");
+        }
         System.out.println("last decision: " + g.getString("last_decision"));
         return TandemCli.OK;
+    }
+
+    private static String yes(JsonObject health, String key) {
+        return health.getBoolean(key, false) ? "yes" : "no";
     }
 }

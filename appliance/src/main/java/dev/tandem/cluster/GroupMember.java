@@ -95,6 +95,12 @@ public final class GroupMember implements AutoCloseable {
     private volatile String httpUrl = "";
     private volatile List<String> view = List.of();
     private final Map<String, Peer> peers = new java.util.concurrent.ConcurrentHashMap<>();
+    /**
+     * Every HTTP URL a member of the group has announced since this node started (authenticated group
+     * traffic only; kept after the member is lost, so a console served by a node that died may go on
+     * through this one). Bounded.
+     */
+    private final java.util.Set<String> knownHttp = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private final Map<String, Long> ackedSentAt = new LinkedHashMap<>();
     private long candidateTerm = -1, candidateDeadline, candidateSince;
     private final Set<String> grants = new HashSet<>();
@@ -285,6 +291,25 @@ public final class GroupMember implements AutoCloseable {
 
     public String primaryHttp() {
         return primaryHttp;
+    }
+
+    /** What replication reports now (mode, degraded, lag_ms, ...); {"mode": "none"} on a witness. */
+    public JsonObject replicationInfo() {
+        return replicationInfo.get();
+    }
+
+    /** This node's HTTP URL and every one the group's members announced (see {@link #isGroupOrigin}). */
+    public java.util.List<String> groupOrigins() {
+        java.util.TreeSet<String> all = new java.util.TreeSet<>(knownHttp);
+        if (!httpUrl.isEmpty()) all.add(httpUrl.toLowerCase(java.util.Locale.ROOT));
+        return java.util.List.copyOf(all);
+    }
+
+    /** True when {@code origin} (scheme://host:port) is this node's own HTTP URL or one a member of the group announced. */
+    public boolean isGroupOrigin(String origin) {
+        if (origin == null) return false;
+        String o = origin.toLowerCase(java.util.Locale.ROOT);
+        return o.equals(httpUrl.toLowerCase(java.util.Locale.ROOT)) || knownHttp.contains(o);
     }
 
     public boolean maintenance() {
@@ -510,6 +535,8 @@ public final class GroupMember implements AutoCloseable {
         MemberState s = new MemberState(from, m.getBoolean("witness"), m.getInteger("priority"), Role.valueOf(m.getString("role")),
                 m.getLong("term"), m.getLong("lastTerm"), m.getLong("lsn"));
         peers.put(from, new Peer(s, m.getString("addr"), m.getString("http"), now(), m.getBoolean("maint"), m.getLong("mver")));
+        String http = m.getString("http");
+        if (http != null && !http.isEmpty() && knownHttp.size() < 64) knownHttp.add(http.toLowerCase(java.util.Locale.ROOT));
         if (m.getLong("mver") > maintenanceFile.version()) adoptMaintenance(m.getBoolean("maint"), m.getLong("mver"), "learned from " + from);
         if (s.term() > terms.get()) observeHigherTerm(s.term(), from);
         if (s.role() == Role.PRIMARY) {
@@ -593,7 +620,20 @@ public final class GroupMember implements AutoCloseable {
     }
 
     private void decideIfCoordinator() {
-        if (!channel.isConnected() || channel.getView() == null || !channel.getAddress().equals(channel.getView().getCoord())) return;
+        if (!channel.isConnected() || channel.getView() == null) {
+            lastDecision = "not connected to the group yet";
+            return;
+        }
+        if (!channel.getAddress().equals(channel.getView().getCoord())) {
+            // the view's coordinator decides; the others say what they follow, so every node's last decision reads plainly
+            String coord = String.valueOf(channel.getView().getCoord());
+            lastDecision = primary != null
+                    ? "no action: " + primary + " is primary of term " + term() + "; " + me + " is " + role.name().toLowerCase(java.util.Locale.ROOT)
+                            + " (" + coord + " coordinates the group's decisions)"
+                    : "no primary yet: waiting for " + coord + ", the group's coordinator, to decide";
+            if (maintenance()) lastDecision += "; maintenance: automatic failover paused";
+            return;
+        }
         List<MemberState> members = new ArrayList<>();
         members.add(self());
         for (String n : view) {

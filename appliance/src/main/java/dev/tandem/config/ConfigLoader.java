@@ -72,6 +72,7 @@ public final class ConfigLoader {
         d.put("http.forward_to_primary", "true");
         d.put("http.body_limit", "1MiB");
         d.put("http.client_timeout", "30s");
+        d.put("http.metrics_public", "false");
         d.put("workflows.dir", null); // default: data_dir/workflows
         d.put("workflows.hook_timeout", "10s");
         d.put("workflows.request_timeout", "30s");
@@ -453,6 +454,7 @@ public final class ConfigLoader {
             Path ca = path("http.tls.ca");
             boolean forward = bool("http.forward_to_primary");
             Duration clientTimeout = duration("http.client_timeout");
+            boolean metricsPublic = bool("http.metrics_public");
             Long bodyLimit = parse("http.body_limit", Units::size);
             if (bodyLimit != null && (bodyLimit < 1024 || bodyLimit > (256L << 20))) {
                 problem("http.body_limit", bodyLimit + " bytes is out of range; use 1KiB..256MiB");
@@ -496,7 +498,7 @@ public final class ConfigLoader {
                     new TandemConfig.Node(nodeName, kind, priority, dataDir),
                     new TandemConfig.Group(groupName, bind, members, secret, quorum, preempt, heartbeat, failure),
                     new TandemConfig.Replication(mode, syncTimeout, strict, fsync, retention),
-                    new TandemConfig.Http(httpBind, cert, key, ca, forward, bodyLimit, clientTimeout),
+                    new TandemConfig.Http(httpBind, cert, key, ca, forward, bodyLimit, clientTimeout, metricsPublic),
                     new TandemConfig.Workflows(wfDir, hookTimeout, commands, requestTimeout, loadTimeout));
         }
 

@@ -29,7 +29,9 @@ public record TandemConfig(Node node, Group group, Replication replication, Http
                               int logRetention) {}
 
     /** {@code clientTimeout}: how long a connection may go without sending a complete request (headers and body) before it is closed. */
-    public record Http(Address bind, Path tlsCert, Path tlsKey, Path tlsCa, boolean forwardToPrimary, long bodyLimit, Duration clientTimeout) {
+    /** {@code metricsPublic}: /metrics answers without a token (default: it needs one, like /api/v1). */
+    public record Http(Address bind, Path tlsCert, Path tlsKey, Path tlsCa, boolean forwardToPrimary, long bodyLimit, Duration clientTimeout,
+                       boolean metricsPublic) {
         /** The certificates this node trusts when it calls a peer over HTTPS: http.tls.ca, else its own certificate. */
         public Path trustedCerts() {
             return tlsCa != null ? tlsCa : tlsCert;

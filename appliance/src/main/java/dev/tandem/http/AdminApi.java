@@ -27,7 +27,7 @@ final class AdminApi {
     /** What the write endpoints need; {@code system} and {@code deployments} are null on a witness. */
     record Env(GroupMember group, WorkflowEngine engine, String adminToken, EventLog events, SystemStore system,
                Deployments deployments, Durability durability, Forwarder forwarder, long failoverWaitMs, dev.tandem.store.Store store,
-               LoginLimiter logins) {}
+               LoginLimiter logins, HttpApi.Health health, dev.tandem.node.NodeMetrics metrics, boolean metricsPublic) {}
 
     private static int parseLimit(String text) {
         try {
@@ -48,6 +48,16 @@ final class AdminApi {
             ctx.next();
         });
         router.route("/api/v1/*").handler(ctx -> authorize(ctx, env));
+        if (env.metrics() != null) {
+            // Prometheus text; a token like every /api/v1 read (Prometheus: authorization.credentials_file), unless
+            // http.metrics_public says anyone who can reach the port may read it
+            router.get("/metrics").handler(ctx -> {
+                if (env.metricsPublic()) ctx.next();
+                else authorize(ctx, env);
+            }).handler(ctx -> ctx.vertx().executeBlocking(env.metrics()::scrape, false).onSuccess(text -> ctx.response()
+                    .putHeader("content-type", "text/plain; version=0.0.4; charset=utf-8").putHeader("cache-control", "no-store")
+                    .end(text)).onFailure(ctx::fail));
+        }
         AdminWrites.mountUsers(router, env);
         AdminWrites.mountDeploy(router, env);
         router.get("/api/v1/divergent").handler(ctx -> {
@@ -101,8 +111,16 @@ final class AdminApi {
                 unsubscribe.run();
             });
         });
-        router.get("/api/v1/node").handler(ctx -> json(ctx, 200, group.nodeJson()));
-        router.get("/api/v1/group").handler(ctx -> group.groupJson().whenComplete((g, err) -> ctx.vertx().runOnContext(v -> {
+        router.get("/api/v1/node").handler(ctx -> json(ctx, 200, nodeJson(env)));
+        router.get("/api/v1/group").handler(ctx -> group.groupJson().thenCompose(g -> divergentCount(ctx, env).thenApply(n -> {
+            // the answering node's own entry carries its health verdicts; who answered, and when, so a reader can tell stale from fresh
+            JsonArray nodes = g.getJsonArray("nodes");
+            for (int i = 0; i < nodes.size(); i++) {
+                JsonObject node = nodes.getJsonObject(i);
+                if (group.nodeJson().getString("name").equals(node.getString("name"))) node.put("health", health(env)).put("lag_ms", lagMillis(env));
+            }
+            return g.put("divergent", n).put("seen_by", node(env)).put("seen_at_ms", System.currentTimeMillis());
+        })).whenComplete((g, err) -> ctx.vertx().runOnContext(v -> {
             if (err != null) ctx.fail(err);
             else json(ctx, 200, g);
         })));
@@ -147,6 +165,31 @@ final class AdminApi {
             }
             json(ctx, 200, new JsonObject().put("workflows", list));
         });
+    }
+
+    private static String node(Env env) {
+        return env.group().nodeJson().getString("name");
+    }
+
+    /** This node's verdicts as its /health endpoints give them. */
+    private static JsonObject health(Env env) {
+        return new JsonObject().put("live", true).put("ready", env.health().ready().getAsBoolean())
+                .put("primary", env.health().primary().getAsBoolean()).put("secondary", env.health().secondary().getAsBoolean());
+    }
+
+    /** On a secondary: how old the newest applied change was when it was applied (0 on the primary and the witness). */
+    private static long lagMillis(Env env) {
+        JsonObject r = env.group().replicationInfo();
+        return r == null || env.group().role() == dev.tandem.core.Role.PRIMARY ? 0 : r.getLong("lag_ms", 0L);
+    }
+
+    static JsonObject nodeJson(Env env) {
+        return env.group().nodeJson().put("health", health(env)).put("lag_ms", lagMillis(env));
+    }
+
+    private static java.util.concurrent.CompletableFuture<Long> divergentCount(RoutingContext ctx, Env env) {
+        if (env.store() == null) return java.util.concurrent.CompletableFuture.completedFuture(0L);
+        return ctx.vertx().executeBlocking(() -> env.store().replica().divergentCount(), false).toCompletionStage().toCompletableFuture();
     }
 
     /**

@@ -27,10 +27,15 @@ public final class HttpApi {
     public static Router router(Vertx vertx, TandemConfig config, Health health, GroupMember group, WorkflowEngine engine,
                                 Durability durability, String adminToken, EventLog events,
                                 dev.tandem.admin.SystemStore system, dev.tandem.admin.Deployments deployments,
-                                dev.tandem.store.Store store) {
+                                dev.tandem.store.Store store, dev.tandem.node.NodeMetrics metrics) {
         long bodyLimit = config.http().bodyLimit();
         Router router = Router.router(vertx);
         router.route().handler(BodyHandler.create(false).setBodyLimit(bodyLimit));
+
+        // CORS first: a preflight is answered before login is checked and before it could be audited
+        router.route("/api/v1/*").order(-10).handler(ctx -> Console.cors(ctx, group));
+        router.route("/metrics").order(-10).handler(ctx -> Console.cors(ctx, group));
+        Console.mount(router, group);
 
         router.get("/health/live").handler(ctx -> health(ctx, () -> true, health));
         router.get("/health/ready").handler(ctx -> health(ctx, health.ready(), health));
@@ -40,16 +45,16 @@ public final class HttpApi {
         Forwarder forwarder = new Forwarder(vertx, group, config.node().name(), config.http());
         AdminApi.mount(router, new AdminApi.Env(group, engine, adminToken, events, system, deployments, durability, forwarder,
                 config.group().failureTimeout().toMillis() + 2000, store,
-                new LoginLimiter(System::currentTimeMillis)));
+                new LoginLimiter(System::currentTimeMillis), health, metrics, config.http().metricsPublic()));
         if (engine != null) {
-            WorkflowRoutes routes = new WorkflowRoutes(engine, durability, group, config, forwarder);
+            WorkflowRoutes routes = new WorkflowRoutes(engine, durability, group, config, forwarder, metrics);
             router.route("/workflows/:name").handler(routes);
             router.route("/workflows/:name/*").handler(routes);
         }
 
         router.errorHandler(400, ctx -> failure(ctx, 400, "bad request: " + reason(ctx)));
         router.errorHandler(404, ctx -> failure(ctx, 404, "nothing at " + ctx.normalizedPath()
-                + "; see /health/*, /api/v1/* and /workflows/{name}/..."));
+                + "; see /console/, /health/*, /api/v1/*, /metrics and /workflows/{name}/..."));
         router.errorHandler(408, ctx -> failure(ctx, 408, "the request did not arrive in time"));
         router.errorHandler(405, ctx -> failure(ctx, 405, ctx.request().method() + " is not allowed on " + ctx.normalizedPath()));
         router.errorHandler(413, ctx -> failure(ctx, 413, "the request body is larger than http.body_limit ("

@@ -30,8 +30,11 @@ final class WorkflowRoutes implements Handler<RoutingContext> {
     private final GroupMember group;
     private final TandemConfig config;
     private final Forwarder forwarder;
+    private final dev.tandem.node.NodeMetrics metrics;
 
-    WorkflowRoutes(WorkflowEngine engine, Durability durability, GroupMember group, TandemConfig config, Forwarder forwarder) {
+    WorkflowRoutes(WorkflowEngine engine, Durability durability, GroupMember group, TandemConfig config, Forwarder forwarder,
+                   dev.tandem.node.NodeMetrics metrics) {
+        this.metrics = metrics;
         this.engine = engine;
         this.durability = durability;
         this.group = group;
@@ -70,6 +73,12 @@ final class WorkflowRoutes implements Handler<RoutingContext> {
                 Errors.send(ctx, 405, req.method().name() + " is not allowed on " + prefix + path + "; use " + String.join(" or ", allowed));
             }
             return;
+        }
+        if (metrics != null) {
+            // labelled by the route's pattern, never the raw path: the series stay few whatever clients send
+            long started = System.nanoTime();
+            String route = chosen.getKey().method() + " " + chosen.getKey().pattern();
+            ctx.addEndHandler(v -> metrics.workflowRequest(name, route, ctx.response().getStatusCode(), System.nanoTime() - started));
         }
         String body = ctx.body() == null ? null : ctx.body().asString();
         if (body != null && !body.isBlank()) {

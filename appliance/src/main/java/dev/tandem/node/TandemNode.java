@@ -52,6 +52,7 @@ public final class TandemNode implements AutoCloseable, NodeView {
     private SystemStore system;
     private Deployments deployments;
     private int httpPort;
+    private NodeMetrics metrics;
 
     /** A node; fault injection only when the JVM runs with {@code -Dtandem.faults=true} (fault tests, never production). */
     public TandemNode(TandemConfig config) {
@@ -133,10 +134,18 @@ public final class TandemNode implements AutoCloseable, NodeView {
             workflows.onInstall(this::welcome); // SPEC 6, hook delivery 1: each workflow's first call, as it is installed
         }
 
-        vertx = Vertx.vertx();
+        metrics = new NodeMetrics(config.group().name(), node.name());
+        metrics.bind(group, replication == null ? null : replication::info, store == null ? () -> 0L : store::lastLsn);
+        events.subscribe(metrics::onEvent);
+        // Vert.x reports its HTTP server, pools and event loops into the same registry (vertx_* series)
+        vertx = Vertx.builder().with(new io.vertx.core.VertxOptions().setMetricsOptions(
+                        new io.vertx.micrometer.MicrometerMetricsOptions().setEnabled(true).setJvmMetricsEnabled(false)))
+                .withMetrics(new io.vertx.micrometer.MicrometerMetricsFactory(metrics.registry())).build();
+        vertx.setPeriodic(1000, 1000, id -> group.groupJson().thenAccept(g -> metrics.refresh(
+                g.put("seen_by", node.name()), replication == null ? null : replication.info())));
         HttpApi.Health health = new HttpApi.Health(() -> ready, () -> ready && group.mayAcknowledge(),
                 () -> ready && replication != null && replication.caughtUp(), this::healthSummary);
-        Router router = HttpApi.router(vertx, config, health, group, workflows, durability(), token, events, system, deployments, store);
+        Router router = HttpApi.router(vertx, config, health, group, workflows, durability(), token, events, system, deployments, store, metrics);
         var bind = config.http().bind();
         http = HttpApi.server(vertx, config, router)
                 .listen(bind.port(), bind.host())

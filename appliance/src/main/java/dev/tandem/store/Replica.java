@@ -165,6 +165,15 @@ public final class Replica {
         });
     }
 
+    /** How many divergent changes this store keeps (the group view and the console's banner). */
+    public long divergentCount() {
+        return store.read(c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT COUNT(*) FROM divergent"); ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? rs.getLong(1) : 0L;
+            }
+        });
+    }
+
     /** The preserved divergent changes, newest first (for the API and the console). */
     public JsonArray divergent(int limit) {
         JsonArray out = new JsonArray();

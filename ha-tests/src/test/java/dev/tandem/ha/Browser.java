@@ -1,0 +1,94 @@
+package dev.tandem.ha;
+
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.function.Function;
+import org.openqa.selenium.By;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.TakesScreenshot;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+/**
+ * Debian's headless Chromium driven by Debian's chromedriver (both from apt, pinned to each other):
+ * nothing is downloaded at test time, so Selenium Manager is never asked. Screenshots of each step go
+ * to {@code target/console-screenshots}.
+ */
+final class Browser implements AutoCloseable {
+    static final Path CHROMIUM = Path.of("/usr/bin/chromium");
+    static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
+    final WebDriver driver;
+    private final Path shots;
+    private int step;
+
+    static boolean available() {
+        return Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER);
+    }
+
+    Browser(Path userData, Path shots, int width, int height) throws Exception {
+        this.shots = shots;
+        Files.createDirectories(shots);
+        System.setProperty("SE_OFFLINE", "true"); // belt and braces: the driver path below already keeps Selenium Manager out
+        ChromeOptions options = new ChromeOptions().setBinary(CHROMIUM.toFile());
+        options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
+                "--disable-default-apps", "--user-data-dir=" + userData, "--window-size=" + width + "," + height);
+        ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(CHROMEDRIVER.toFile())
+                .usingAnyFreePort().withLogFile(shots.resolve("chromedriver.log").toFile()).build();
+        driver = new ChromeDriver(service, options);
+        driver.manage().timeouts().pageLoadTimeout(Duration.ofSeconds(30)).scriptTimeout(Duration.ofSeconds(30));
+    }
+
+    void open(String url) {
+        driver.get(url);
+    }
+
+    WebElement find(String css) {
+        return driver.findElement(By.cssSelector(css));
+    }
+
+    /** Waits (a deadline, not a pause) until {@code condition} answers something other than null or false. */
+    <T> T await(String what, Duration deadline, Function<WebDriver, T> condition) {
+        try {
+            return new WebDriverWait(driver, deadline, Duration.ofMillis(100)).withMessage(what).ignoring(RuntimeException.class)
+                    .until(condition::apply);
+        } catch (RuntimeException e) {
+            shot("failed-" + what.replaceAll("[^A-Za-z0-9]+", "-"));
+            throw e;
+        }
+    }
+
+    WebElement awaitVisible(String css, Duration deadline) {
+        return await(css + " is shown", deadline, d -> {
+            WebElement e = d.findElement(By.cssSelector(css));
+            return e.isDisplayed() ? e : null;
+        });
+    }
+
+    /** Saves a screenshot of the page as NN-name.png. */
+    Path shot(String name) {
+        try {
+            File f = ((TakesScreenshot) driver).getScreenshotAs(OutputType.FILE);
+            Path to = shots.resolve(String.format("%02d-%s.png", ++step, name));
+            Files.copy(f.toPath(), to, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            return to;
+        } catch (Exception e) {
+            return null;
+        }
+    }
+
+    @Override
+    public void close() {
+        try {
+            driver.quit();
+        } catch (RuntimeException ignored) {
+            // the browser is gone already
+        }
+    }
+}
