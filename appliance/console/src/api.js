@@ -13,7 +13,7 @@ export const session = {
   load() {
     try {
       const s = JSON.parse(sessionStorage.getItem(KEY) || 'null');
-      if (s && s.token && !(s.expires_at <= Date.now())) { this.set(s); return true; }
+      if (s && s.token) { this.set(s); if (this.expiresAt > Date.now()) return true; }
     } catch { /* unreadable storage: no session */ }
     this.clear();
     return false;
@@ -21,7 +21,9 @@ export const session = {
   set(s) {
     this.token = s.token;
     this.user = s.user || '?';
-    this.expiresAt = Number.isFinite(Number(s.expires_at)) && s.expires_at != null ? Number(s.expires_at) : Infinity;
+    const exp = s.expires_at == null ? NaN : Number(s.expires_at);
+    // epoch ms per the API; a value that looks like epoch seconds is scaled, none means "no expiry"
+    this.expiresAt = Number.isFinite(exp) ? (exp < 1e11 ? exp * 1000 : exp) : Infinity;
   },
   save(answer) {
     this.set(answer);

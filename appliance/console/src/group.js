@@ -63,9 +63,13 @@ function summary(g) {
   const r = g.replication || {};
   const parts = [r.mode || '?', r.degraded ? 'DEGRADED' : 'not degraded'];
   if (r.strict) parts.push('strict');
-  parts.push(r.caught_up ? 'caught up' : 'catching up');
-  if (r.acked_lsn != null) parts.push(`acked LSN ${r.acked_lsn}`);
-  if (r.lag_ms != null) parts.push(`lag ${r.lag_ms} ms`);
+  // the answering node reports its own side: the primary what its secondary acknowledged, a secondary how it keeps up
+  if (g.seen_by && g.seen_by === g.primary) {
+    if (r.acked_lsn != null) parts.push(`secondary acknowledged LSN ${r.acked_lsn}`);
+  } else if (r.mode && r.mode !== 'none') {
+    parts.push(r.caught_up ? `${g.seen_by || 'this node'} caught up` : `${g.seen_by || 'this node'} catching up`);
+    if (r.lag_ms != null) parts.push(`apply lag ${r.lag_ms} ms`);
+  }
   setText('#replication', parts.join(', '), { mode: r.mode || '', degraded: !!r.degraded });
   setText('#maintenance-state', g.maintenance ? 'on: automatic failover is paused' : 'off', { enabled: !!g.maintenance });
   setText('#last-decision', g.last_decision || '—');

@@ -75,14 +75,16 @@ function start() {
   $('#app').hidden = false;
   $('#whoami').textContent = session.user;
   route();
-  read('/api/v1/whoami').then((w) => {
-    if (w && w.user) { $('#whoami').textContent = w.user; $('#whoami').title = w.via ? `via ${w.via}` : ''; }
-  }, () => {});
   lastGroupPoll = 0;
   clearInterval(loop);
   loop = setInterval(tick, 200);
-  tick();
+  tick(); // the first group poll goes first; whoami queues behind it on the node's lane
+  read('/api/v1/whoami').then((w) => {
+    if (w && w.user) { $('#whoami').textContent = w.user; $('#whoami').title = w.via ? `via ${w.via}` : ''; }
+  }, () => {});
 }
+
+let lastWorkflowsPoll = 0;
 
 function tick() {
   if (!running) return;
@@ -97,6 +99,8 @@ function tick() {
     return;
   }
   if (now - lastGroupPoll >= 1000) { lastGroupPoll = now; pollGroup(); }
+  // each node loads a deployed workflow when the change reaches it: the list follows while it is shown
+  if (currentPage() === 'workflows' && now - lastWorkflowsPoll >= 3000) { lastWorkflowsPoll = now; loadWorkflows(); }
   probeOthers();
   for (const n of (cluster.group && cluster.group.nodes) || []) {
     if (!n.http || !n.name || n.name === cluster.currentName) continue;

@@ -53,7 +53,10 @@ function workflowRow(w) {
     h('header', {},
       h('h3', { text: w.name }),
       h('span', { class: `badge wf-${w.state === 'loaded' ? 'ok' : 'bad'}`, text: w.state || '?' }),
-      h('button', { type: 'button', class: 'danger', 'data-remove-workflow': w.name, text: 'Remove', 'aria-label': `Remove workflow ${w.name}`, onclick: () => removeWorkflow(w.name) })),
+      // only a deployed workflow can be removed through the API; a local one lives in workflows.dir on each node
+      w.source === 'deployed'
+        ? h('button', { type: 'button', class: 'danger', 'data-remove-workflow': w.name, text: 'Remove', 'aria-label': `Remove workflow ${w.name}`, onclick: () => removeWorkflow(w.name) })
+        : h('span', { class: 'muted', text: 'local (workflows.dir)', title: 'a folder in workflows.dir on each node: remove it there' })),
     w.state === 'failed' || w.error ? h('pre', { class: 'load-error', text: str(w.error) || 'failed to load (no error text)' }) : null,
     h('dl', {},
       h('div', {}, h('dt', { text: 'routes' }), h('dd', {}, (w.routes || []).length

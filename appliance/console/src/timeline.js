@@ -52,7 +52,7 @@ export function addNodeNames(names) {
   const sel = $('#filter-node');
   const value = sel.value;
   sel.replaceChildren(h('option', { value: 'all', text: 'all nodes' }),
-    [...nodeNames].sort().map((n) => h('option', { value: n, text: n })));
+    ...[...nodeNames].sort().map((n) => h('option', { value: n, text: n })));
   sel.value = [...sel.options].some((o) => o.value === value) ? value : 'all';
 }
 

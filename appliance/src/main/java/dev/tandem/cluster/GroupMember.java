@@ -101,6 +101,8 @@ public final class GroupMember implements AutoCloseable {
      * through this one). Bounded.
      */
     private final java.util.Set<String> knownHttp = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /** The last status each member (by group address) sent: a member lost since is still shown by name, kind and URL. */
+    private final Map<String, JsonObject> lastStatusByAddress = new java.util.concurrent.ConcurrentHashMap<>();
     private final Map<String, Long> ackedSentAt = new LinkedHashMap<>();
     private long candidateTerm = -1, candidateDeadline, candidateSince;
     private final Set<String> grants = new HashSet<>();
@@ -402,7 +404,16 @@ public final class GroupMember implements AutoCloseable {
             for (TandemConfig.Address a : config.group().members()) {
                 // voters not in touch are listed by address so the operator sees the whole group
                 boolean known = a.equals(config.group().bind()) || peers.values().stream().anyMatch(p -> a.toString().equals(p.address()));
-                if (!known) nodes.add(new JsonObject().put("address", a.toString()).put("state", "unreachable"));
+                if (known) continue;
+                JsonObject last = lastStatusByAddress.get(a.toString());
+                JsonObject n = new JsonObject().put("address", a.toString()).put("state", "unreachable");
+                if (last != null) {
+                    // lost since it last spoke: named, with what it last said (its role is unknown now)
+                    n.put("name", last.getString("name")).put("kind", last.getString("kind")).put("http", last.getString("http"))
+                            .put("priority", last.getInteger("priority")).put("lsn", last.getLong("lsn")).put("last_term", last.getLong("last_term"))
+                            .put("role", "UNKNOWN").put("heartbeat_age_ms", now - last.getLong("at"));
+                }
+                nodes.add(n);
             }
             return new JsonObject().put("name", config.group().name()).put("term", term()).put("primary", primary)
                     .put("quorum", majority ? "majority" : "none").put("voters", voters).put("visible", view.size())
@@ -537,6 +548,11 @@ public final class GroupMember implements AutoCloseable {
         peers.put(from, new Peer(s, m.getString("addr"), m.getString("http"), now(), m.getBoolean("maint"), m.getLong("mver")));
         String http = m.getString("http");
         if (http != null && !http.isEmpty() && knownHttp.size() < 64) knownHttp.add(http.toLowerCase(java.util.Locale.ROOT));
+        String addr = m.getString("addr");
+        if (addr != null && (lastStatusByAddress.containsKey(addr) || lastStatusByAddress.size() < 64)) {
+            lastStatusByAddress.put(addr, new JsonObject().put("name", from).put("kind", s.witness() ? "witness" : "data").put("http", http)
+                    .put("priority", s.priority()).put("lsn", s.lsn()).put("last_term", s.lastTerm()).put("at", now()));
+        }
         if (m.getLong("mver") > maintenanceFile.version()) adoptMaintenance(m.getBoolean("maint"), m.getLong("mver"), "learned from " + from);
         if (s.term() > terms.get()) observeHigherTerm(s.term(), from);
         if (s.role() == Role.PRIMARY) {
@@ -628,7 +644,8 @@ public final class GroupMember implements AutoCloseable {
             // the view's coordinator decides; the others say what they follow, so every node's last decision reads plainly
             String coord = String.valueOf(channel.getView().getCoord());
             lastDecision = primary != null
-                    ? "no action: " + primary + " is primary of term " + term() + "; " + me + " is " + role.name().toLowerCase(java.util.Locale.ROOT)
+                    ? "no action: " + primary + " is primary of term " + term()
+                            + (primary.equals(me) ? "" : "; " + me + " is " + role.name().toLowerCase(java.util.Locale.ROOT).replace('_', ' '))
                             + " (" + coord + " coordinates the group's decisions)"
                     : "no primary yet: waiting for " + coord + ", the group's coordinator, to decide";
             if (maintenance()) lastDecision += "; maintenance: automatic failover paused";

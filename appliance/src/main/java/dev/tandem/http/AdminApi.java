@@ -47,6 +47,23 @@ final class AdminApi {
             if (ctx.request().method() != io.vertx.core.http.HttpMethod.GET) ctx.addEndHandler(v -> audit(ctx, events));
             ctx.next();
         });
+        if (env.system() == null) {
+            // a witness keeps no users, tokens, workflows or data: what needs them is relayed to the primary, which
+            // checks the request's token itself (the console served by a witness logs in and deploys through it)
+            router.route("/api/v1/*").handler(ctx -> {
+                String p = ctx.normalizedPath();
+                boolean data = p.equals("/api/v1/login") || p.equals("/api/v1/logout") || p.startsWith("/api/v1/users")
+                        || p.startsWith("/api/v1/workflows") || p.startsWith("/api/v1/divergent");
+                if (!data || Forwarder.wasForwarded(ctx)) {
+                    ctx.next();
+                } else if (group.primaryHttp() == null) {
+                    env.forwarder().refuse(ctx, "this node is a witness (no users, no data) and knows no primary to pass this to; "
+                            + "send it to a data node");
+                } else {
+                    env.forwarder().forward(ctx, group.primaryHttp());
+                }
+            });
+        }
         router.route("/api/v1/*").handler(ctx -> authorize(ctx, env));
         if (env.metrics() != null) {
             // Prometheus text; a token like every /api/v1 read (Prometheus: authorization.credentials_file), unless
@@ -217,9 +234,19 @@ final class AdminApi {
                     unauthorized(ctx, "the token is unknown or expired; log in again with POST /api/v1/login");
                 }
             });
+        } else if (env.system() == null && token.length() <= 256) {
+            // a witness: the primary says whose token it is
+            env.forwarder().userOf(token).whenComplete((user, err) -> ctx.vertx().runOnContext(v -> {
+                if (user != null) {
+                    ctx.put("user", user);
+                    ctx.next();
+                } else {
+                    unauthorized(ctx, "the token is unknown or expired (this witness asked the primary"
+                            + (env.group().primary() == null ? ", but knows none now" : " " + env.group().primary()) + "); log in again");
+                }
+            }));
         } else {
-            unauthorized(ctx, env.system() == null ? "this witness accepts only the group's admin token (data_dir/admin.token)"
-                    : "the token is unknown or expired; log in again with POST /api/v1/login");
+            unauthorized(ctx, "the token is unknown or expired; log in again with POST /api/v1/login");
         }
     }
 

@@ -105,4 +105,46 @@ final class Forwarder {
                 }))
                 .onFailure(e -> refuse(ctx, "could not forward to the primary at " + primaryUrl + ": " + e.getMessage()));
     }
+
+    /** Tokens a data node vouched for, on a witness: digest -> (user, valid until, nanoTime). Bounded. */
+    private final java.util.Map<String, Object[]> vouched = new java.util.concurrent.ConcurrentHashMap<>();
+    private static final long VOUCH_NANOS = 30_000_000_000L, REFUSED_NANOS = 5_000_000_000L;
+
+    /**
+     * On a witness (which keeps no users or tokens): asks the primary who {@code token} belongs to
+     * ({@code GET /api/v1/whoami}); completes with the user, or null when the primary refused it or none
+     * answered. An answer is remembered for 30 s (a refusal for 5 s), so a console polling the witness
+     * costs the primary one check per token and half-minute.
+     */
+    java.util.concurrent.CompletableFuture<String> userOf(String token) {
+        String key = dev.tandem.admin.Passwords.tokenId(token);
+        Object[] known = vouched.get(key);
+        long now = System.nanoTime();
+        if (known != null && now - (long) known[1] < 0) return java.util.concurrent.CompletableFuture.completedFuture((String) known[0]);
+        java.net.URI base = primaryBase(group.primaryHttp());
+        if (base == null) return java.util.concurrent.CompletableFuture.completedFuture(null);
+        RequestOptions opts = new RequestOptions().setMethod(io.vertx.core.http.HttpMethod.GET).setSsl("https".equals(base.getScheme()))
+                .setHost(base.getHost()).setPort(base.getPort()).setURI("/api/v1/whoami").setTimeout(3000)
+                .addHeader("Authorization", "Bearer " + token).addHeader(FORWARDED_BY, nodeName);
+        java.util.concurrent.CompletableFuture<String> f = new java.util.concurrent.CompletableFuture<>();
+        client.request(opts).compose(r -> r.send()).compose(resp -> resp.body().map(b -> {
+            String user = null;
+            if (resp.statusCode() == 200) {
+                try {
+                    user = new io.vertx.core.json.JsonObject(b).getString("user");
+                } catch (RuntimeException e) {
+                    user = null;
+                }
+            }
+            return user;
+        })).onComplete(r -> {
+            String user = r.succeeded() ? r.result() : null;
+            if (r.succeeded()) {
+                if (vouched.size() > 1024) vouched.clear();
+                vouched.put(key, new Object[] {user, System.nanoTime() + (user != null ? VOUCH_NANOS : REFUSED_NANOS)});
+            }
+            f.complete(user);
+        });
+        return f;
+    }
 }

@@ -34,6 +34,9 @@ final class Browser implements AutoCloseable {
     Browser(Path userData, Path shots, int width, int height) throws Exception {
         this.shots = shots;
         Files.createDirectories(shots);
+        try (var old = Files.list(shots)) { // this run's steps only
+            for (Path p : old.filter(p -> p.toString().endsWith(".png")).toList()) Files.deleteIfExists(p);
+        }
         System.setProperty("SE_OFFLINE", "true"); // belt and braces: the driver path below already keeps Selenium Manager out
         ChromeOptions options = new ChromeOptions().setBinary(CHROMIUM.toFile());
         options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",

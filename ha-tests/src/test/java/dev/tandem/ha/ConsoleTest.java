@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tandem.harness.NodeProcess;
 import dev.tandem.harness.ProcessGroup;
-import io.vertx.core.json.JsonObject;
 import java.io.ByteArrayInputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -83,10 +82,12 @@ class ConsoleTest {
         }
     }
 
-    /** Opens the console served by {@code n} and logs in. */
+    /** Opens the console served by {@code n} and logs in, unless this tab holds a session for that origin already. */
     static void login(NodeProcess n) {
         browser.open(n.url() + "/console/");
-        browser.awaitVisible("#login-form", SOON);
+        String shown = browser.await("the login page or the group", SOON, d -> d.findElement(By.id("login-form")).isDisplayed() ? "login"
+                : d.findElement(By.id("group")).isDisplayed() ? "group" : null);
+        if (shown.equals("group")) return;
         browser.find("#login-user").clear();
         browser.find("#login-user").sendKeys(USER);
         browser.find("#login-password").clear();
@@ -152,8 +153,11 @@ class ConsoleTest {
         WebElement failed = browser.await("a failed hook run of flaky", SOON, d -> d.findElements(
                         By.cssSelector("#timeline-list .event[data-type='HOOK_RUN']")).stream()
                 .filter(e -> !"ok".equals(e.getAttribute("data-outcome")) && e.getText().contains("flaky")).findFirst().orElse(null));
+        // the list is drawn anew as events arrive: find the item again by its node and id, not by the element
+        String item = "#timeline-list .event[data-type='HOOK_RUN'][data-node='" + failed.getAttribute("data-node") + "'][data-id='"
+                + failed.getAttribute("data-id") + "']";
         failed.click();
-        browser.await("the traceback is shown", SOON, d -> failed.findElement(By.cssSelector(".event-detail")).getText()
+        browser.await("the traceback is shown", SOON, d -> d.findElement(By.cssSelector(item + " .event-detail")).getText()
                 .contains("RuntimeError: the hook failed on purpose"));
         browser.shot("hook-traceback");
     }
@@ -269,6 +273,45 @@ class ConsoleTest {
         primary.awaitStatus200("/health/secondary", Duration.ofSeconds(120));
     }
 
+    @Test
+    @Order(8)
+    void onA400PixelScreenNothingScrollsSideways_andLogoutEndsTheSession() {
+        NodeProcess primary = group.awaitPrimary(SOON);
+        login(primary);
+        browser.driver.manage().window().setSize(new org.openqa.selenium.Dimension(400, 900));
+        browser.await("the cards laid out for 400 px", SOON, d -> "PRIMARY".equals(roleShown(primary.name)));
+        Object overflow = ((org.openqa.selenium.JavascriptExecutor) browser.driver)
+                .executeScript("return document.documentElement.scrollWidth - document.documentElement.clientWidth;");
+        assertThat(((Number) overflow).longValue()).as("horizontal overflow in px at 400 px wide").isLessThanOrEqualTo(0);
+        browser.shot("narrow-400px");
+        browser.driver.manage().window().setSize(new org.openqa.selenium.Dimension(1280, 1000));
+        String token = (String) ((org.openqa.selenium.JavascriptExecutor) browser.driver).executeScript(
+                "for (let i = 0; i < sessionStorage.length; i++) { try { const v = JSON.parse(sessionStorage.getItem(sessionStorage.key(i)));"
+                        + " if (v && v.token) return v.token; } catch (e) {} } return null;");
+        assertThat(token).as("the session's token, kept in sessionStorage").isNotBlank();
+        browser.find("#logout").click();
+        browser.awaitVisible("#login-form", SOON);
+        ProcessGroup.await("the logged-out token is refused", SOON, () -> {
+            try {
+                return HTTP.send(HttpRequest.newBuilder(URI.create(primary.url() + "/api/v1/whoami")).timeout(Duration.ofSeconds(5))
+                        .header("Authorization", "Bearer " + token).build(), HttpResponse.BodyHandlers.ofString()).statusCode() == 401;
+            } catch (Exception e) {
+                return false;
+            }
+        });
+        browser.shot("logged-out");
+    }
+
+    @Test
+    @Order(9)
+    void theWitnessServesTheConsoleToo_aLoginThroughItWorks() {
+        NodeProcess primary = group.awaitPrimary(SOON), witness = group.node("witness");
+        login(witness); // the witness keeps no users: it relays the login to the primary and asks it about the token
+        browser.await("the group as the witness sees it", SOON, d -> "PRIMARY".equals(roleShown(primary.name))
+                && "witness".equals(d.findElement(By.id("source")).getAttribute("data-node")));
+        browser.shot("via-witness");
+    }
+
     /** GET /metrics, parsed by a Prometheus text-format parser: the tandem_role gauges by role. */
     static Map<String, Double> roleGauges(NodeProcess n) throws Exception {
         HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(n.url() + "/metrics")).timeout(Duration.ofSeconds(5))
@@ -286,9 +329,5 @@ class ConsoleTest {
             roles.put(m.getLabels().get("role"), ((Gauge) m).getValue());
         }
         return roles;
-    }
-
-    static JsonObject node(NodeProcess n) {
-        return ProcessGroup.getJson(n, "/api/v1/node");
     }
 }
