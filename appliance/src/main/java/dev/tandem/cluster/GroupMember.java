@@ -101,6 +101,7 @@ public final class GroupMember implements AutoCloseable {
      * through this one). Bounded.
      */
     private final java.util.Set<String> knownHttp = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private static final java.util.regex.Pattern ORIGIN = java.util.regex.Pattern.compile("https?://[A-Za-z0-9.\\-]{1,253}:[0-9]{1,5}|https?://\\[[0-9A-Fa-f:.]{2,45}\\]:[0-9]{1,5}");
     /** The last status each member (by group address) sent: a member lost since is still shown by name, kind and URL. */
     private final Map<String, JsonObject> lastStatusByAddress = new java.util.concurrent.ConcurrentHashMap<>();
     private final Map<String, Long> ackedSentAt = new LinkedHashMap<>();
@@ -293,6 +294,11 @@ public final class GroupMember implements AutoCloseable {
 
     public String primaryHttp() {
         return primaryHttp;
+    }
+
+    /** This node's name in the group. */
+    public String name() {
+        return me;
     }
 
     /** What replication reports now (mode, degraded, lag_ms, ...); {"mode": "none"} on a witness. */
@@ -547,7 +553,8 @@ public final class GroupMember implements AutoCloseable {
                 m.getLong("term"), m.getLong("lastTerm"), m.getLong("lsn"));
         peers.put(from, new Peer(s, m.getString("addr"), m.getString("http"), now(), m.getBoolean("maint"), m.getLong("mver")));
         String http = m.getString("http");
-        if (http != null && !http.isEmpty() && knownHttp.size() < 64) knownHttp.add(http.toLowerCase(java.util.Locale.ROOT));
+        // only scheme://host:port: the URL goes into CORS and CSP headers, where nothing else may ride along
+        if (http != null && ORIGIN.matcher(http).matches() && knownHttp.size() < 64) knownHttp.add(http.toLowerCase(java.util.Locale.ROOT));
         String addr = m.getString("addr");
         if (addr != null && (lastStatusByAddress.containsKey(addr) || lastStatusByAddress.size() < 64)) {
             lastStatusByAddress.put(addr, new JsonObject().put("name", from).put("kind", s.witness() ? "witness" : "data").put("http", http)

@@ -132,11 +132,12 @@ final class AdminApi {
         router.get("/api/v1/group").handler(ctx -> group.groupJson().thenCompose(g -> divergentCount(ctx, env).thenApply(n -> {
             // the answering node's own entry carries its health verdicts; who answered, and when, so a reader can tell stale from fresh
             JsonArray nodes = g.getJsonArray("nodes");
+            String me = node(env);
             for (int i = 0; i < nodes.size(); i++) {
                 JsonObject node = nodes.getJsonObject(i);
-                if (group.nodeJson().getString("name").equals(node.getString("name"))) node.put("health", health(env)).put("lag_ms", lagMillis(env));
+                if (me.equals(node.getString("name"))) node.put("health", health(env)).put("lag_ms", lagMillis(env));
             }
-            return g.put("divergent", n).put("seen_by", node(env)).put("seen_at_ms", System.currentTimeMillis());
+            return g.put("divergent", n).put("seen_by", me).put("seen_at_ms", System.currentTimeMillis());
         })).whenComplete((g, err) -> ctx.vertx().runOnContext(v -> {
             if (err != null) ctx.fail(err);
             else json(ctx, 200, g);
@@ -185,7 +186,7 @@ final class AdminApi {
     }
 
     private static String node(Env env) {
-        return env.group().nodeJson().getString("name");
+        return env.group().name();
     }
 
     /** This node's verdicts as its /health endpoints give them. */
