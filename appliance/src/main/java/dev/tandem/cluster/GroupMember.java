@@ -296,6 +296,11 @@ public final class GroupMember implements AutoCloseable {
         return primaryHttp;
     }
 
+    /** False once {@link #close} began: the group thread takes no more work. */
+    public boolean running() {
+        return !loop.isShutdown();
+    }
+
     /** This node's name in the group. */
     public String name() {
         return me;
@@ -860,6 +865,15 @@ public final class GroupMember implements AutoCloseable {
             return;
         }
         Peer p = peers.get(s.target());
+        if (p != null && p.state().witness()) {
+            // a target that was in the view but not heard from when the switchover began turned out to be a witness
+            // (it holds no data: with an empty store its LSN would pass the check below)
+            handingOver = false;
+            reply(s.replyTo(), s.requestId(), false, s.target() + " is not a data node of the group; " + me + " stays primary", now - s.startedAt());
+            switchover = null;
+            releaseWaiters();
+            return;
+        }
         long myLsn = data == null ? 0 : data.lastLsn();
         // the target has this node's history: as long, and its newest change of the same term (a follower's log, not a
         // longer divergent one of its own)

@@ -53,6 +53,7 @@ public final class TandemNode implements AutoCloseable, NodeView {
     private Deployments deployments;
     private int httpPort;
     private NodeMetrics metrics;
+    private long metricsTimer = -1;
 
     /** A node; fault injection only when the JVM runs with {@code -Dtandem.faults=true} (fault tests, never production). */
     public TandemNode(TandemConfig config) {
@@ -141,8 +142,14 @@ public final class TandemNode implements AutoCloseable, NodeView {
         vertx = Vertx.builder().with(new io.vertx.core.VertxOptions().setMetricsOptions(
                         new io.vertx.micrometer.MicrometerMetricsOptions().setEnabled(true).setJvmMetricsEnabled(false)))
                 .withMetrics(new io.vertx.micrometer.MicrometerMetricsFactory(metrics.registry())).build();
-        vertx.setPeriodic(1000, 1000, id -> group.groupJson().thenAccept(g -> metrics.refresh(
-                g.put("seen_by", node.name()), replication == null ? null : replication.info())));
+        metricsTimer = vertx.setPeriodic(1000, 1000, id -> {
+            if (!group.running()) return; // stopping: the group thread is gone
+            try {
+                group.groupJson().thenAccept(g -> metrics.refresh(g.put("seen_by", node.name()), replication == null ? null : replication.info()));
+            } catch (java.util.concurrent.RejectedExecutionException stopping) {
+                // close() shut the group thread down between the check and the call
+            }
+        });
         HttpApi.Health health = new HttpApi.Health(() -> ready, () -> ready && group.mayAcknowledge(),
                 () -> ready && replication != null && replication.caughtUp(), this::healthSummary);
         Router router = HttpApi.router(vertx, config, health, group, workflows, durability(), token, events, system, deployments, store, metrics);
@@ -264,6 +271,7 @@ public final class TandemNode implements AutoCloseable, NodeView {
     @Override
     public void close() {
         ready = false;
+        if (vertx != null && metricsTimer >= 0) vertx.cancelTimer(metricsTimer);
         if (deployments != null) deployments.close();
         if (replication != null) replication.close();
         if (group != null) group.close();
