@@ -93,7 +93,7 @@ function switchover() {
   const g = cluster.group || { nodes: [] };
   const cands = secondaries(g);
   const select = h('select', { id: 'switchover-target' }, cands.map((n) =>
-    h('option', { value: n.name, text: `${n.name} (${n.state}, ${n.lag ?? '?'} changes behind, priority ${n.priority ?? '?'})` })));
+    h('option', { value: n.name, text: `${n.name} (${n.state}, ${n.lag === 1 ? "1 change" : `${n.lag ?? "?"} changes`} behind, priority ${n.priority ?? '?'})` })));
   const extra = h('p', {}, h('label', { for: 'switchover-target', text: 'New primary: ' }), select);
   select.addEventListener('change', refreshConfirm);
   confirmAction({

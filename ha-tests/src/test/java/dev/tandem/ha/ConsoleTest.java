@@ -312,6 +312,38 @@ class ConsoleTest {
         browser.shot("via-witness");
     }
 
+    @Test
+    @Order(10)
+    void theConsoleWorksByKeyboard_andReadsInTheDark() {
+        NodeProcess primary = group.awaitPrimary(SOON);
+        var chrome = (org.openqa.selenium.chromium.HasCdp) browser.driver;
+        chrome.executeCdpCommand("Emulation.setEmulatedMedia",
+                Map.of("features", List.of(Map.of("name", "prefers-color-scheme", "value", "dark"))));
+        login(primary);
+        browser.await("the group", SOON, d -> "PRIMARY".equals(roleShown(primary.name)));
+        var js = (org.openqa.selenium.JavascriptExecutor) browser.driver;
+        String background = (String) js.executeScript("return getComputedStyle(document.body).backgroundColor;");
+        int[] rgb = java.util.Arrays.stream(background.replaceAll("[^0-9,]", "").split(",")).limit(3).mapToInt(Integer::parseInt).toArray();
+        assertThat(rgb[0] + rgb[1] + rgb[2]).as("a dark background in dark mode: " + background).isLessThan(3 * 80);
+        browser.shot("dark");
+        // Tab through the page to the switchover button, open its dialog with Enter, leave it with Escape
+        js.executeScript("document.activeElement && document.activeElement.blur(); window.focus();");
+        var keys = new org.openqa.selenium.interactions.Actions(browser.driver);
+        boolean reached = false;
+        for (int i = 0; i < 60 && !reached; i++) {
+            keys.sendKeys(org.openqa.selenium.Keys.TAB).perform();
+            reached = "action-switchover".equals(js.executeScript("return document.activeElement && document.activeElement.id;"));
+        }
+        assertThat(reached).as("the switchover button is reachable by Tab").isTrue();
+        keys.sendKeys(org.openqa.selenium.Keys.ENTER).perform();
+        browser.awaitVisible("#confirm-dialog", SOON);
+        browser.shot("keyboard-dialog");
+        keys.sendKeys(org.openqa.selenium.Keys.ESCAPE).perform();
+        browser.await("Escape closes the dialog", SOON, d -> !d.findElement(By.id("confirm-dialog")).isDisplayed());
+        assertThat(roleShown(primary.name)).as("nothing happened").isEqualTo("PRIMARY");
+        chrome.executeCdpCommand("Emulation.setEmulatedMedia", Map.of("features", List.of()));
+    }
+
     /** GET /metrics, parsed by a Prometheus text-format parser: the tandem_role gauges by role. */
     static Map<String, Double> roleGauges(NodeProcess n) throws Exception {
         HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(n.url() + "/metrics")).timeout(Duration.ofSeconds(5))
