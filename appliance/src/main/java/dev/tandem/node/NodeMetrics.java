@@ -46,6 +46,20 @@ public final class NodeMetrics {
         new ProcessorMetrics().bindTo(registry);
         new UptimeMetrics().bindTo(registry);
         new FileDescriptorMetrics().bindTo(registry);
+        // registered now, not at the first role change: a promotion (whose listener records it) never waits for
+        // Micrometer to build its first histogram, and the series exist from the start (0 until something happens)
+        for (Role r : Role.values()) roleChanges(r.name());
+        failoverTimer();
+    }
+
+    private Counter roleChanges(String role) {
+        return Counter.builder("tandem.role.changes").tag("role", role).description("role changes of this node, by the role it took")
+                .register(registry);
+    }
+
+    private Timer failoverTimer() {
+        return Timer.builder("tandem.failover.duration").description("from the decision to elect to this node serving as primary")
+                .serviceLevelObjectives(FAILOVER_BUCKETS).register(registry);
     }
 
     private static Duration[] millis(long... ms) {
@@ -123,11 +137,9 @@ public final class NodeMetrics {
             case "ROLE_CHANGED" -> {
                 lastRoleChangeMillis = event.getLong("time", System.currentTimeMillis());
                 String to = data.getString("new", "?");
-                Counter.builder("tandem.role.changes").tag("role", to).description("role changes of this node, by the role it took")
-                        .register(registry).increment();
+                roleChanges(to).increment();
                 if ("PRIMARY".equals(to) && data.getValue("took_ms") instanceof Number took) {
-                    Timer.builder("tandem.failover.duration").description("from the decision to elect to this node serving as primary")
-                            .serviceLevelObjectives(FAILOVER_BUCKETS).register(registry).record(took.longValue(), TimeUnit.MILLISECONDS);
+                    failoverTimer().record(took.longValue(), TimeUnit.MILLISECONDS);
                 }
             }
             case "HOOK_RUN" -> {
