@@ -443,7 +443,8 @@ public final class GroupMember implements AutoCloseable {
         loop.execute(() -> {
             pendingSwitchovers.put(id, f);
             JsonObject req = new JsonObject().put("type", "switchover").put("to", target).put("id", id).put("from", me);
-            requestSwitchover(req, now() + failureTimeout);
+            // a node that knows no primary yet (it just joined, or a failover is on) waits for one as writes do (SPEC 5)
+            requestSwitchover(req, now() + failureTimeout + 2000);
         });
         return f.orTimeout(config.replication().syncTimeout().toMillis() + failureTimeout + 5000, TimeUnit.MILLISECONDS);
     }

@@ -83,6 +83,7 @@ class PartitionTest {
     void plannedSwitchoverBothWays() throws Exception {
         try (LocalGroup g = LocalGroup.start(root, "majority", "node-a:data", "node-b:data", "witness:witness")) {
             String a = g.awaitPrimaryAndSecondary(SOON), b = LocalGroup.other(a);
+            await("the witness knows the primary", SOON, () -> a.equals(g.group("witness").primary()));
             var r = g.group("witness").switchover(b).get();
             assertThat(r.getBoolean("ok")).as(r.encode()).isTrue();
             await(b + " primary", SOON, () -> g.role(b) == Role.PRIMARY && g.role(a) == Role.SECONDARY);
