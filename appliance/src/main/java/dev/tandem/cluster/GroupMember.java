@@ -210,8 +210,8 @@ public final class GroupMember implements AutoCloseable {
             r.run();
         } catch (RuntimeException e) {
             // a message with fields of the wrong type lands here too: reported, not allowed to flood the log
-            if (logLimit.allow("failure:" + e.getClass().getName())) {
-                long held = logLimit.takeHeld();
+            long held = logLimit.admit("failure:" + e.getClass().getName());
+            if (held >= 0) {
                 log.error("group: unexpected failure (the node keeps going){}", held > 0 ? " [" + held + " similar lines held back]" : "", e);
             }
         }

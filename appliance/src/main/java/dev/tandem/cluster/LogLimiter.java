@@ -1,9 +1,6 @@
 package dev.tandem.cluster;
 
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.logging.Filter;
 import java.util.logging.Level;
 import java.util.logging.LogRecord;
@@ -12,22 +9,16 @@ import java.util.logging.Logger;
 /**
  * Keeps a hostile or misconfigured peer from flooding the log: of the warnings and errors the JGroups
  * protocols that meet foreign traffic write (a message that does not decrypt, a join that does not
- * authenticate), one per logger passes per {@link #PERIOD_MS}; the next one that passes says how many
+ * authenticate), one per logger passes per minute ({@link OncePerMinute}); the next one that passes says how many
  * were held back meanwhile.
  */
 final class LogLimiter implements Filter {
-    static final long PERIOD_MS = 60_000;
     /** Held strongly: java.util.logging keeps only weak references to loggers, and a collected logger loses its filter. */
     private static final List<Logger> LIMITED = List.of("org.jgroups.protocols.SYM_ENCRYPT", "org.jgroups.protocols.Encrypt",
             "org.jgroups.protocols.AUTH", "org.jgroups.protocols.pbcast.GMS", "org.jgroups.protocols.TCP",
             "org.jgroups.protocols.UNICAST3", "org.jgroups.protocols.pbcast.NAKACK2").stream().map(Logger::getLogger).toList();
 
-    private static final class Window {
-        final AtomicLong passedAt = new AtomicLong(Long.MIN_VALUE / 2);
-        final AtomicLong held = new AtomicLong();
-    }
-
-    private final Map<String, Window> windows = new ConcurrentHashMap<>();
+    private final OncePerMinute window = new OncePerMinute();
 
     static void install() {
         LogLimiter limiter = new LogLimiter();
@@ -39,14 +30,9 @@ final class LogLimiter implements Filter {
     @Override
     public boolean isLoggable(LogRecord r) {
         if (r.getLevel().intValue() < Level.WARNING.intValue()) return true;
-        Window w = windows.computeIfAbsent(String.valueOf(r.getLoggerName()), k -> new Window());
-        long now = System.currentTimeMillis(), last = w.passedAt.get();
-        if (now - last < PERIOD_MS || !w.passedAt.compareAndSet(last, now)) {
-            w.held.incrementAndGet();
-            return false;
-        }
-        long held = w.held.getAndSet(0);
-        if (held > 0) r.setMessage(r.getMessage() + " [" + held + " more like this in the last " + PERIOD_MS / 1000 + " s were not logged]");
+        long held = window.admit(String.valueOf(r.getLoggerName()));
+        if (held < 0) return false;
+        if (held > 0) r.setMessage(r.getMessage() + " [" + held + " more like this in the last " + OncePerMinute.PERIOD_MS / 1000 + " s were not logged]");
         return true;
     }
 }

@@ -59,6 +59,12 @@ final class Forwarder {
         }
     }
 
+    /** A request to {@code uri} (path and query) at a checked base URL ({@link #primaryBase}). */
+    private static RequestOptions to(java.net.URI base, io.vertx.core.http.HttpMethod method, String uri, long timeoutMs) {
+        return new RequestOptions().setMethod(method).setSsl("https".equals(base.getScheme())).setHost(base.getHost())
+                .setPort(base.getPort()).setURI(uri).setTimeout(timeoutMs);
+    }
+
     /**
      * Sends the request to the primary and relays the answer. The target is built from the primary's
      * announced address plus this request's normalised path and query, never from the raw request target,
@@ -85,8 +91,7 @@ final class Forwarder {
             return;
         }
         String query = in.query();
-        RequestOptions opts = new RequestOptions().setMethod(in.method()).setSsl("https".equals(base.getScheme()))
-                .setHost(base.getHost()).setPort(base.getPort()).setURI(query == null ? path : path + "?" + query).setTimeout(30_000);
+        RequestOptions opts = to(base, in.method(), query == null ? path : path + "?" + query, 30_000);
         in.headers().forEach(h -> {
             if (!HOP.contains(h.getKey().toLowerCase())) opts.addHeader(h.getKey(), h.getValue());
         });
@@ -123,8 +128,7 @@ final class Forwarder {
         if (known != null && now - (long) known[1] < 0) return java.util.concurrent.CompletableFuture.completedFuture((String) known[0]);
         java.net.URI base = primaryBase(group.primaryHttp());
         if (base == null) return java.util.concurrent.CompletableFuture.completedFuture(null);
-        RequestOptions opts = new RequestOptions().setMethod(io.vertx.core.http.HttpMethod.GET).setSsl("https".equals(base.getScheme()))
-                .setHost(base.getHost()).setPort(base.getPort()).setURI("/api/v1/whoami").setTimeout(3000)
+        RequestOptions opts = to(base, io.vertx.core.http.HttpMethod.GET, "/api/v1/whoami", 3000)
                 .addHeader("Authorization", "Bearer " + token).addHeader(FORWARDED_BY, nodeName);
         java.util.concurrent.CompletableFuture<String> f = new java.util.concurrent.CompletableFuture<>();
         client.request(opts).compose(r -> r.send()).compose(resp -> resp.body().map(b -> {

@@ -36,8 +36,10 @@ public final class NodeMetrics {
     private volatile JsonObject group = new JsonObject();
     private volatile JsonObject replication = new JsonObject();
     private volatile long lastRoleChangeMillis;
+    private final String me;
 
     public NodeMetrics(String groupName, String nodeName) {
+        this.me = nodeName;
         registry.config().commonTags("group", groupName, "node", nodeName);
         new ClassLoaderMetrics().bindTo(registry);
         new JvmMemoryMetrics().bindTo(registry);
@@ -111,7 +113,7 @@ public final class NodeMetrics {
 
     private static double peersUp(NodeMetrics x) {
         JsonArray nodes = x.group.getJsonArray("nodes", new JsonArray());
-        String me = x.group.getString("seen_by");
+        String me = x.me;
         int up = 0;
         for (int i = 0; i < nodes.size(); i++) {
             JsonObject n = nodes.getJsonObject(i);
@@ -122,7 +124,7 @@ public final class NodeMetrics {
 
     private static double lagChanges(NodeMetrics x) {
         JsonArray nodes = x.group.getJsonArray("nodes", new JsonArray());
-        String me = x.group.getString("seen_by");
+        String me = x.me;
         for (int i = 0; i < nodes.size(); i++) {
             JsonObject n = nodes.getJsonObject(i);
             if (me != null && me.equals(n.getString("name"))) return n.getLong("lag", 0L);

@@ -145,7 +145,7 @@ public final class TandemNode implements AutoCloseable, NodeView {
         metricsTimer = vertx.setPeriodic(1000, 1000, id -> {
             if (!group.running()) return; // stopping: the group thread is gone
             try {
-                group.groupJson().thenAccept(g -> metrics.refresh(g.put("seen_by", node.name()), replication == null ? null : replication.info()));
+                group.groupJson().thenAccept(g -> metrics.refresh(g, replication == null ? null : replication.info()));
             } catch (java.util.concurrent.RejectedExecutionException stopping) {
                 // close() shut the group thread down between the check and the call
             }
