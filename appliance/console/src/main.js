@@ -204,7 +204,27 @@ function queueRender() {
   }, 0);
 }
 
+// The page's Content-Security-Policy lists the group's node URLs as the serving node knew them when the
+// page loaded. A node that announced itself later (a witness that joined after the page was served) is
+// blocked by it: load the page again, which keeps the session (sessionStorage) and the page (hash).
+// At most once in 30 s, so a node whose URL its peers never list cannot make the page reload in a loop.
+const POLICY_RELOAD = 'tandem.policy-reload';
+function onPolicyViolation(e) {
+  if (!String(e.effectiveDirective || e.violatedDirective || '').startsWith('connect-src')) return;
+  let blocked;
+  try { blocked = new URL(e.blockedURI).origin.toLowerCase(); } catch { return; }
+  const ours = ((cluster.group && cluster.group.nodes) || []).some((n) => n.http && norm(n.http).toLowerCase() === blocked);
+  if (!ours) return;
+  let last = 0;
+  try { last = Number(sessionStorage.getItem(POLICY_RELOAD)) || 0; } catch { /* no storage: no reload either */ return; }
+  if (Date.now() - last < 30_000) return;
+  sessionStorage.setItem(POLICY_RELOAD, String(Date.now()));
+  console.info(`${blocked} is a node of the group this page was not told of when it loaded: loading the page again`);
+  location.reload();
+}
+
 function init() {
+  document.addEventListener('securitypolicyviolation', onPolicyViolation);
   $('#login-form').addEventListener('submit', onLogin);
   $('#logout').addEventListener('click', logout);
   $('#switched-dismiss').addEventListener('click', () => { $('#switched').hidden = true; });

@@ -63,7 +63,21 @@ final class Browser implements AutoCloseable {
                     .until(condition::apply);
         } catch (RuntimeException e) {
             shot("failed-" + what.replaceAll("[^A-Za-z0-9]+", "-"));
-            throw e;
+            throw new AssertionError(what + ": not within " + deadline.toSeconds() + " s; the page shows " + pageState(), e);
+        }
+    }
+
+    /** What an operator would read first on the page (banner, source line, notices), for failure messages. */
+    String pageState() {
+        try {
+            Object s = ((org.openqa.selenium.JavascriptExecutor) driver).executeScript(
+                    "const t = (id) => { const e = document.getElementById(id); return e && !e.hidden && e.offsetParent !== null"
+                            + " ? id + ': ' + e.innerText.trim().replace(/\\s+/g, ' ') : null; };"
+                            + "return [location.href, t('banner'), t('source'), t('switched'), t('login-error'), t('action-result')]"
+                            + ".filter(Boolean).join(' | ');");
+            return String.valueOf(s);
+        } catch (RuntimeException e) {
+            return "(unreadable: " + e.getMessage() + ")";
         }
     }
 

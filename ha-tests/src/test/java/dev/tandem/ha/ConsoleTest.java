@@ -63,6 +63,10 @@ class ConsoleTest {
         ProcessGroup.Pair pair = group.awaitPrimaryAndSecondary(SOON);
         var r = ProcessGroup.post(pair.primary(), "/api/v1/users", "{\"user\": \"" + USER + "\", \"password\": \"" + PASSWORD + "\"}", SOON);
         assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+        // a page's Content-Security-Policy names the node URLs its node knew when it served the page, and the
+        // witness may join after the pair has elected: open the console once the primary knows all three
+        // (a node that appears later makes the console load itself again; these tests are not about that)
+        ProcessGroup.await("the primary knows the witness and its URL", SOON, () -> witnessKnownTo(pair.primary()));
         browser = new Browser(root.resolve("chromium"), NodeProcess.home().resolve("ha-tests/target/console-screenshots"), 1280, 1000);
     }
 
@@ -70,6 +74,19 @@ class ConsoleTest {
     static void stop() {
         if (browser != null) browser.close();
         if (group != null) group.close();
+    }
+
+    static boolean witnessKnownTo(NodeProcess n) {
+        try {
+            var nodes = ProcessGroup.getJson(n, "/api/v1/group").getJsonArray("nodes");
+            for (int i = 0; i < nodes.size(); i++) {
+                var node = nodes.getJsonObject(i);
+                if ("witness".equals(node.getString("kind")) && "up".equals(node.getString("state")) && node.getString("http") != null) return true;
+            }
+            return false;
+        } catch (RuntimeException e) {
+            return false; // not answering yet: the deadline decides
+        }
     }
 
     static void copy(Path from, Path to) throws Exception {
