@@ -22,6 +22,9 @@ final class AdminClient {
     @Mixin
     ConfigOptions config;
 
+    @picocli.CommandLine.Spec(picocli.CommandLine.Spec.Target.MIXEE)
+    picocli.CommandLine.Model.CommandSpec mixee;
+
     @Option(names = "--url", paramLabel = "URL", description = "the node's HTTP address (default: from the configuration)")
     String url;
 
@@ -45,7 +48,14 @@ final class AdminClient {
     private void resolve() throws Unreachable {
         if (base != null) return;
         token = System.getenv("TANDEM_TOKEN");
+        String command = mixee == null ? "status" : mixee.name();
         TandemConfig c = null;
+        java.nio.file.Path file = config.effectiveFile();
+        if (url == null && file != null && Files.exists(file) && !Files.isReadable(file)) {
+            // as installed, tandem.yaml is root:tandem 0640: say so instead of a bad-configuration report
+            throw new Unreachable("permission denied: this user may not read " + file + " (it is readable by root and the tandem group"
+                    + " only); run the command as root, e.g. sudo tandem " + command + ", or give --url and TANDEM_TOKEN", TandemCli.FAILED);
+        }
         try {
             c = config.resolve().config();
         } catch (ConfigException e) {
@@ -64,7 +74,12 @@ final class AdminClient {
         if (c != null && token == null) {
             try {
                 var f = c.node().dataDir().resolve(AdminToken.FILE);
-                if (Files.isReadable(f)) token = Files.readString(f).strip();
+                if (Files.isReadable(f)) {
+                    token = Files.readString(f).strip();
+                } else if (url == null && (Files.exists(f) || (Files.exists(f.getParent()) && !Files.isReadable(f.getParent())))) {
+                    throw new Unreachable("permission denied: this user may not read the node's admin token " + f + " (mode 0600, owner of"
+                            + " the node's process); run the command as root, e.g. sudo tandem " + command + ", or set TANDEM_TOKEN", TandemCli.FAILED);
+                }
             } catch (IOException ignored) {
                 // no token: the node answers 401, and the command says so
             }

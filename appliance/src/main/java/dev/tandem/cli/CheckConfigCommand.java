@@ -70,7 +70,14 @@ final class CheckConfigCommand implements Callable<Integer> {
             case "http.body_limit" -> String.valueOf(c.http().bodyLimit());
             case "workflows.dir" -> String.valueOf(c.workflows().dir());
             case "workflows.hook_timeout" -> Units.format(c.workflows().hookTimeout());
-            default -> "?";
+            case "http.tls.ca" -> String.valueOf(c.http().tlsCa());
+            case "http.client_timeout" -> Units.format(c.http().clientTimeout());
+            case "http.metrics_public" -> String.valueOf(c.http().metricsPublic());
+            case "workflows.request_timeout" -> Units.format(c.workflows().requestTimeout());
+            case "workflows.load_timeout" -> Units.format(c.workflows().loadTimeout());
+            default -> key.startsWith("workflows.commands.")
+                    ? String.valueOf(c.workflows().commands().get(key.substring("workflows.commands.".length())))
+                    : "?";
         };
     }
 }

@@ -31,7 +31,9 @@ final class RunCommand implements Callable<Integer> {
     static int runUntilStopped(TandemConfig config) throws InterruptedException {
         TandemNode node = new TandemNode(config);
         CountDownLatch stopped = new CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicBoolean stopping = new java.util.concurrent.atomic.AtomicBoolean();
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            stopping.set(true);
             // a stop is bounded: whatever hangs (a workflow stuck in native code, a peer that never answers),
             // the process is gone within STOP_LIMIT of SIGTERM, as systemd and operators expect
             Thread limit = new Thread(() -> {
@@ -51,12 +53,16 @@ final class RunCommand implements Callable<Integer> {
         }, "shutdown"));
         try {
             node.start();
-        } catch (StoreException | IllegalStateException e) {
-            System.err.println("tandem: node " + config.node().name() + " cannot start: " + e.getMessage());
-            return TandemCli.FAILED;
         } catch (Exception e) {
-            Throwable c = e.getCause() != null ? e.getCause() : e;
-            System.err.println("tandem: node " + config.node().name() + " cannot start: " + c);
+            if (stopping.get()) {
+                // SIGTERM while starting: the stop closed what the start was still using; that is no failure to report
+                System.err.println("tandem: node " + config.node().name() + " stopped while it was starting");
+                stopped.await();
+                return TandemCli.OK;
+            }
+            Throwable c = e instanceof StoreException || e instanceof IllegalStateException || e.getCause() == null ? e : e.getCause();
+            System.err.println("tandem: node " + config.node().name() + " cannot start: "
+                    + (c == e ? e.getMessage() : c.toString()));
             return TandemCli.FAILED;
         }
         stopped.await();

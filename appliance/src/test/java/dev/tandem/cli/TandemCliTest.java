@@ -39,6 +39,8 @@ class TandemCliTest {
         assertThat(r.out()).contains("name:").contains("node-b").contains("t.yaml:2")
                 .contains("priority:").contains("# --set")
                 .contains("worst-case failover (primary frozen or cut off): 1200ms");
+        assertThat(r.out().lines().filter(l -> l.matches("\\s+\\S+:\\s+\\?\\s+#.*")).toList()).as("every key shows its value").isEmpty();
+        assertThat(r.out()).containsPattern("client_timeout:\\s+30s").containsPattern("load_timeout:\\s+30s").containsPattern("metrics_public:\\s+false");
     }
 
     @Test
