@@ -8,6 +8,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -108,9 +109,9 @@ class DebianPackageTest {
 
         // install (the previous build first: the upgrade below goes to this build)
         install(root, previous);
-        String java = root.sh("dpkg-query -S \"$(readlink -f /usr/bin/java)\" | cut -d: -f1").ok("which package holds java").out().strip();
-        System.out.printf("%s: java from %s%n", suite, java);
-        assertThat(java).as("Java comes from Debian").startsWith("openjdk-");
+        String jre = root.sh("dpkg-query -S \"$(readlink -f /usr/bin/java)\" | cut -d: -f1").ok("which package holds java").out().strip();
+        System.out.printf("%s: java from %s%n", suite, jre);
+        assertThat(jre).as("Java comes from Debian").startsWith("openjdk-");
         assertThat(root.sh("getent passwd tandem").ok("getent").out()).contains(":/var/lib/tandem:").contains("nologin");
         assertThat(stat(root, "/etc/tandem/cluster.key")).isEqualTo("root:tandem 640");
         assertThat(stat(root, "/etc/tandem/tandem.yaml")).isEqualTo("root:tandem 640");
@@ -170,7 +171,7 @@ class DebianPackageTest {
         assertThat(root.path("/var/lib/tandem")).doesNotExist();
         assertThat(root.path("/var/cache/tandem")).doesNotExist();
         assertThat(root.sh("dpkg-statoverride --list").out()).doesNotContain("tandem");
-        assertThat(Files.exists(wants, java.nio.file.LinkOption.NOFOLLOW_LINKS)).as("purge forgets the enablement").isFalse();
+        assertThat(Files.exists(wants, LinkOption.NOFOLLOW_LINKS)).as("purge forgets the enablement").isFalse();
 
         // a reinstall after purge starts clean: a new secret, the default configuration, no state
         install(root, deb);
