@@ -10,7 +10,6 @@ import java.nio.file.StandardCopyOption;
 import java.util.Comparator;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BiConsumer;
 import java.util.stream.Stream;
@@ -33,11 +32,7 @@ public final class Deployments implements AutoCloseable {
     private final WorkflowEngine engine;
     private final Path deployedDir, localDir;
     private final BiConsumer<String, JsonObject> events;
-    private final ExecutorService executor = Executors.newSingleThreadExecutor(r -> {
-        Thread t = new Thread(r, "deployments");
-        t.setDaemon(true);
-        return t;
-    });
+    private final ExecutorService executor = dev.tandem.util.Threads.single("deployments");
     private final AtomicBoolean pending = new AtomicBoolean();
     /** Deployed records this node could not apply, by name: {sha256, error}. Reported, skipped, retried when the record changes. */
     private final Map<String, JsonObject> failures = new java.util.concurrent.ConcurrentHashMap<>();

@@ -3,11 +3,13 @@ package dev.tandem.cluster;
 import dev.tandem.config.TandemConfig;
 import dev.tandem.core.Decision;
 import dev.tandem.core.Election;
+import dev.tandem.core.GroupMessage;
 import dev.tandem.core.GroupView;
 import dev.tandem.core.Lease;
 import dev.tandem.core.MemberState;
 import dev.tandem.core.Role;
 import dev.tandem.core.TimingRules;
+import dev.tandem.core.WriteRefused;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
@@ -19,7 +21,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.jgroups.Address;
@@ -119,7 +120,7 @@ public final class GroupMember implements AutoCloseable {
     private final List<Waiter> writableWaiters = new ArrayList<>();
 
     private record Waiter(CompletableFuture<Void> future, long deadline, java.util.function.BooleanSupplier ready,
-                          java.util.function.Supplier<String> why) {}
+                          java.util.function.Supplier<WriteRefused> refusal) {}
 
     private record Switchover(String target, String requestId, String replyTo, long startedAt, long deadline, long startLsn) {}
 
@@ -137,11 +138,7 @@ public final class GroupMember implements AutoCloseable {
         this.lease = TimingRules.lease(config.group().heartbeatInterval()).toMillis();
         this.failureTimeout = config.group().failureTimeout().toMillis();
         this.maintenanceFile = new MaintenanceFile(config.node().dataDir());
-        this.loop = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "group-" + me);
-            t.setDaemon(true);
-            return t;
-        });
+        this.loop = dev.tandem.util.Threads.scheduled("group-" + me);
     }
 
     public void addListener(Listener l) {
@@ -162,7 +159,7 @@ public final class GroupMember implements AutoCloseable {
 
     /** Sends {@code m} to the member named {@code to} (reliable, in order, encrypted; dropped if it is not in the view). */
     public void sendTo(String to, JsonObject m) {
-        send(to, m);
+        sendJson(to, m);
     }
 
     public void setHttpUrl(String url) {
@@ -184,7 +181,7 @@ public final class GroupMember implements AutoCloseable {
                     }
                     return;
                 }
-                loop.execute(() -> guarded(() -> onMessage(m)));
+                loop.execute(() -> guarded(() -> onMessage(m, name(msg.getSrc()))));
             }
 
             @Override
@@ -198,7 +195,7 @@ public final class GroupMember implements AutoCloseable {
         return this;
     }
 
-    private static String name(Address a) {
+    static String name(Address a) {
         String n = NameCache.get(a);
         return n != null ? n : String.valueOf(a);
     }
@@ -233,39 +230,9 @@ public final class GroupMember implements AutoCloseable {
         return role;
     }
 
-    /** The JGroups channel (tests reach its DISCARD protocol through it). */
-    /**
-     * Fault injection (only on a channel built with DISCARD, see {@code -Dtandem.faults}): drops every
-     * message from the named peers until {@link #heal()}. Call it on both sides for a full partition.
-     * Returns the names it found in the current view.
-     */
-    public List<String> isolateFrom(java.util.Collection<String> names) {
-        org.jgroups.protocols.DISCARD discard = channel.getProtocolStack().findProtocol(org.jgroups.protocols.DISCARD.class);
-        if (discard == null) throw new IllegalStateException("fault injection is off; start the node with -Dtandem.faults=true");
-        List<String> found = new ArrayList<>();
-        org.jgroups.View v = channel.getView();
-        for (org.jgroups.Address a : v == null ? List.<org.jgroups.Address>of() : v.getMembers()) {
-            String n = name(a);
-            if (names.contains(n)) {
-                discard.addIgnoreMember(a);
-                found.add(n);
-            }
-        }
-        log.warn("FAULT INJECTION: dropping every message from {}", found);
-        return found;
-    }
-
-    /** Ends {@link #isolateFrom}; returns false when fault injection is off. */
-    public boolean heal() {
-        org.jgroups.protocols.DISCARD discard = channel.getProtocolStack().findProtocol(org.jgroups.protocols.DISCARD.class);
-        if (discard == null) return false;
-        discard.resetIgnoredMembers();
-        log.warn("FAULT INJECTION: healed");
-        return true;
-    }
-
-    public boolean faultInjection() {
-        return channel.getProtocolStack().findProtocol(org.jgroups.protocols.DISCARD.class) != null;
+    /** Fault injection when the channel was built with it (tests), else null. */
+    public FaultInjection faults() {
+        return FaultInjection.of(channel);
     }
 
     public JChannel channel() {
@@ -349,7 +316,7 @@ public final class GroupMember implements AutoCloseable {
      * (so the write is in the new primary's history; without this it would wait out the timeout and be refused).
      */
     public CompletableFuture<Void> awaitAcknowledgeable(long lsn, long timeoutMs) {
-        return await(() -> mayAcknowledge() || lsn <= handedOverLsn, this::whyNotWritable, timeoutMs);
+        return await(() -> mayAcknowledge() || lsn <= handedOverLsn, this::notWritable, timeoutMs);
     }
 
     /** The last LSN of this node's history that its switchover target confirmed having when this node stepped down (0: none). */
@@ -360,10 +327,10 @@ public final class GroupMember implements AutoCloseable {
     /** Completes once a primary that takes writes is known (this node or another), e.g. after a failover. */
     public CompletableFuture<Void> awaitPrimary(long timeoutMs) {
         return await(() -> role == Role.PRIMARY ? !handingOver : primary != null && primaryHttp != null,
-                () -> "no primary elected yet (failover in progress, or no quorum)", timeoutMs);
+                () -> new WriteRefused(WriteRefused.Reason.NOT_PRIMARY, "no primary elected yet (failover in progress, or no quorum)"), timeoutMs);
     }
 
-    private CompletableFuture<Void> await(java.util.function.BooleanSupplier ready, java.util.function.Supplier<String> why, long timeoutMs) {
+    private CompletableFuture<Void> await(java.util.function.BooleanSupplier ready, java.util.function.Supplier<WriteRefused> why, long timeoutMs) {
         if (ready.getAsBoolean()) return CompletableFuture.completedFuture(null);
         CompletableFuture<Void> f = new CompletableFuture<>();
         loop.execute(() -> {
@@ -442,7 +409,7 @@ public final class GroupMember implements AutoCloseable {
         String id = java.util.UUID.randomUUID().toString();
         loop.execute(() -> {
             pendingSwitchovers.put(id, f);
-            JsonObject req = new JsonObject().put("type", "switchover").put("to", target).put("id", id).put("from", me);
+            GroupMessage.Switchover req = new GroupMessage.Switchover(me, target, id);
             // a node that knows no primary yet (it just joined, or a failover is on) waits for one as writes do (SPEC 5)
             requestSwitchover(req, now() + failureTimeout + 2000);
         });
@@ -450,7 +417,7 @@ public final class GroupMember implements AutoCloseable {
     }
 
     /** On the primary: start it; elsewhere: relay it to the primary, waiting up to failure_timeout to learn who that is. */
-    private void requestSwitchover(JsonObject req, long deadline) {
+    private void requestSwitchover(GroupMessage.Switchover req, long deadline) {
         if (role == Role.PRIMARY) {
             onSwitchover(req);
         } else if (primary != null) {
@@ -458,7 +425,7 @@ public final class GroupMember implements AutoCloseable {
         } else if (now() < deadline) {
             loop.schedule(() -> guarded(() -> requestSwitchover(req, deadline)), hb, TimeUnit.MILLISECONDS);
         } else {
-            finishSwitchover(req.getString("id"), me, false, "no primary in the group to switch over from; wait for one or check `tandem status`", 0);
+            finishSwitchover(req.id(), me, false, "no primary in the group to switch over from; wait for one or check `tandem status`", 0);
         }
     }
 
@@ -467,7 +434,7 @@ public final class GroupMember implements AutoCloseable {
         return CompletableFuture.supplyAsync(() -> {
             long version = maintenanceFile.version() + 1;
             adoptMaintenance(enabled, version, "set on " + me);
-            broadcast(new JsonObject().put("type", "maintenance").put("enabled", enabled).put("version", version));
+            broadcast(new GroupMessage.Maintenance(me, enabled, version));
             return enabled;
         }, loop);
     }
@@ -493,11 +460,10 @@ public final class GroupMember implements AutoCloseable {
         decideIfCoordinator();
     }
 
-    private JsonObject statusMessage(long now) {
+    private GroupMessage.Status statusMessage(long now) {
         MemberState s = self();
-        return new JsonObject().put("type", "status").put("name", me).put("witness", witness).put("priority", s.priority())
-                .put("role", s.role().name()).put("term", s.term()).put("lastTerm", s.lastTerm()).put("lsn", s.lsn())
-                .put("http", httpUrl).put("addr", config.group().bind().toString()).put("maint", maintenanceFile.enabled()).put("mver", maintenanceFile.version()).put("sentAt", now);
+        return new GroupMessage.Status(me, witness, s.priority(), s.role(), s.term(), s.lastTerm(), s.lsn(), httpUrl,
+                config.group().bind().toString(), maintenanceFile.enabled(), maintenanceFile.version(), now);
     }
 
     private void onView(List<String> names) {
@@ -528,45 +494,63 @@ public final class GroupMember implements AutoCloseable {
         decideIfCoordinator();
     }
 
-    private void onMessage(JsonObject m) {
-        String type = m.getString("type", "");
+    /** A message off the wire (from {@code sender}): replication's go to their handler, the group's are decoded and checked first. */
+    private void onMessage(JsonObject m, String sender) {
+        String type = m.getValue("type") instanceof String t ? t : "";
         for (var h : handlers.entrySet()) {
             if (type.startsWith(h.getKey())) {
                 h.getValue().accept(m.getString("from", ""), m);
                 return;
             }
         }
-        switch (type) {
-            case "status" -> onStatus(m);
-            case "ack" -> onAck(m);
-            case "nominate" -> onNominate(m);
-            case "request_vote" -> onRequestVote(m);
-            case "vote" -> onVote(m);
-            case "resign" -> {
-                if (m.getString("from").equals(lastPrimaryAcked)) lastPrimaryAckAt = Long.MIN_VALUE;
+        GroupMessage gm;
+        try {
+            gm = GroupCodec.decode(m);
+        } catch (GroupCodec.BadMessage e) {
+            long held = logLimit.admit("bad:" + sender);
+            if (held >= 0) {
+                log.warn("group: dropped a message from {}: {}{}", sender, e.getMessage(), held > 0 ? " [" + held + " similar lines held back]" : "");
             }
-            case "switchover" -> onSwitchover(m);
-            case "switchover_done" -> finishSwitchover(m.getString("id"), m.getString("primary"), m.getBoolean("ok"),
-                    m.getString("message"), m.getLong("tookMs", 0L));
-            case "maintenance" -> adoptMaintenance(m.getBoolean("enabled"), m.getLong("version"), "set on " + m.getString("from", "a peer"));
-            default -> log.debug("ignored message {}", m.getString("type"));
+            return;
+        }
+        onMessage(gm);
+    }
+
+    private void onMessage(GroupMessage m) {
+        if (m instanceof GroupMessage.Status s) {
+            onStatus(s);
+        } else if (m instanceof GroupMessage.Ack a) {
+            onAck(a);
+        } else if (m instanceof GroupMessage.Nominate n) {
+            onNominate(n);
+        } else if (m instanceof GroupMessage.RequestVote r) {
+            onRequestVote(r);
+        } else if (m instanceof GroupMessage.Vote v) {
+            onVote(v);
+        } else if (m instanceof GroupMessage.Resign r) {
+            if (r.from().equals(lastPrimaryAcked)) lastPrimaryAckAt = Long.MIN_VALUE;
+        } else if (m instanceof GroupMessage.Switchover s) {
+            onSwitchover(s);
+        } else if (m instanceof GroupMessage.SwitchoverDone d) {
+            finishSwitchover(d.id(), d.primary(), d.ok(), d.message(), d.tookMs());
+        } else if (m instanceof GroupMessage.Maintenance x) {
+            adoptMaintenance(x.enabled(), x.version(), "set on " + (x.from() == null ? "a peer" : x.from()));
         }
     }
 
-    private void onStatus(JsonObject m) {
-        String from = m.getString("name");
-        MemberState s = new MemberState(from, m.getBoolean("witness"), m.getInteger("priority"), Role.valueOf(m.getString("role")),
-                m.getLong("term"), m.getLong("lastTerm"), m.getLong("lsn"));
-        peers.put(from, new Peer(s, m.getString("addr"), m.getString("http"), now(), m.getBoolean("maint"), m.getLong("mver")));
-        String http = m.getString("http");
+    private void onStatus(GroupMessage.Status m) {
+        String from = m.name();
+        MemberState s = new MemberState(from, m.witness(), m.priority(), m.role(), m.term(), m.lastTerm(), m.lsn());
+        peers.put(from, new Peer(s, m.addr(), m.http(), now(), m.maintenance(), m.maintenanceVersion()));
+        String http = m.http();
         // only scheme://host:port: the URL goes into CORS and CSP headers, where nothing else may ride along
         if (http != null && ORIGIN.matcher(http).matches() && knownHttp.size() < 64) knownHttp.add(http.toLowerCase(java.util.Locale.ROOT));
-        String addr = m.getString("addr");
+        String addr = m.addr();
         if (addr != null && (lastStatusByAddress.containsKey(addr) || lastStatusByAddress.size() < 64)) {
             lastStatusByAddress.put(addr, new JsonObject().put("name", from).put("kind", s.witness() ? "witness" : "data").put("http", http)
                     .put("priority", s.priority()).put("lsn", s.lsn()).put("last_term", s.lastTerm()).put("at", now()));
         }
-        if (m.getLong("mver") > maintenanceFile.version()) adoptMaintenance(m.getBoolean("maint"), m.getLong("mver"), "learned from " + from);
+        if (m.maintenanceVersion() > maintenanceFile.version()) adoptMaintenance(m.maintenance(), m.maintenanceVersion(), "learned from " + from);
         if (s.term() > terms.get()) observeHigherTerm(s.term(), from);
         if (s.role() == Role.PRIMARY) {
             if (s.term() < terms.get()) {
@@ -578,8 +562,8 @@ public final class GroupMember implements AutoCloseable {
             } else {
                 lastPrimaryAckAt = now();
                 lastPrimaryAcked = from;
-                send(from, new JsonObject().put("type", "ack").put("from", me).put("term", s.term()).put("sentAt", m.getLong("sentAt")));
-                setPrimary(from, m.getString("http"));
+                send(from, new GroupMessage.Ack(me, s.term(), m.sentAt()));
+                setPrimary(from, m.http());
             }
         } else if (from.equals(primary)) {
             setPrimary(null, null); // it stepped down
@@ -612,9 +596,9 @@ public final class GroupMember implements AutoCloseable {
         if (name != null) releaseWaiters();
     }
 
-    private void onAck(JsonObject m) {
-        if (role != Role.PRIMARY || m.getLong("term") != roleTerm) return;
-        ackedSentAt.merge(m.getString("from"), m.getLong("sentAt"), Math::max);
+    private void onAck(GroupMessage.Ack m) {
+        if (role != Role.PRIMARY || m.term() != roleTerm) return;
+        ackedSentAt.merge(m.from(), m.sentAt(), Math::max);
         renewLease(now());
     }
 
@@ -636,16 +620,20 @@ public final class GroupMember implements AutoCloseable {
         writableWaiters.removeIf(w -> {
             if (w.ready().getAsBoolean()) return w.future().complete(null) || true;
             if (now > w.deadline()) {
-                return w.future().completeExceptionally(new NotWritableException(w.why().get())) || true;
+                return w.future().completeExceptionally(w.refusal().get()) || true;
             }
             return false;
         });
     }
 
-    public String whyNotWritable() {
-        if (role != Role.PRIMARY) return me + " is not the primary" + (primary == null ? " and no primary is known (failover in progress?)" : "; the primary is " + primary);
-        if (handingOver) return me + " is handing the primary role over (switchover)";
-        return me + " cannot reach a majority of its group to confirm it is still primary";
+    /** Why this node may not acknowledge a write now. */
+    public WriteRefused notWritable() {
+        if (role != Role.PRIMARY) {
+            return new WriteRefused(WriteRefused.Reason.NOT_PRIMARY, me + " is not the primary"
+                    + (primary == null ? " and no primary is known (failover in progress?)" : "; the primary is " + primary));
+        }
+        if (handingOver) return new WriteRefused(WriteRefused.Reason.HANDING_OVER, me + " is handing the primary role over (switchover)");
+        return new WriteRefused(WriteRefused.Reason.NO_LEASE, me + " cannot reach a majority of its group to confirm it is still primary");
     }
 
     private void decideIfCoordinator() {
@@ -690,17 +678,17 @@ public final class GroupMember implements AutoCloseable {
         if (d.action() == Decision.Action.NONE || now < nominationInFlightUntil) return;
         nominationInFlightUntil = now + failureTimeout;
         if (d.action() == Decision.Action.ELECT) {
-            JsonObject nominate = new JsonObject().put("type", "nominate").put("term", d.term()).put("from", me).put("reason", d.reason());
+            GroupMessage.Nominate nominate = new GroupMessage.Nominate(me, d.term(), d.reason());
             if (d.candidate().equals(me)) onNominate(nominate);
             else send(d.candidate(), nominate);
         } else {
-            JsonObject req = new JsonObject().put("type", "switchover").put("to", d.candidate()).put("id", "preempt-" + d.term()).put("from", me);
+            GroupMessage.Switchover req = new GroupMessage.Switchover(me, d.candidate(), "preempt-" + d.term());
             if (primary != null) send(primary, req);
         }
     }
 
-    private void onNominate(JsonObject m) {
-        long t = m.getLong("term");
+    private void onNominate(GroupMessage.Nominate m) {
+        long t = m.term();
         if (witness || role == Role.PRIMARY || t == candidateTerm || switchover != null) return; // not while handing over
         if (!terms.vote(t, me)) return; // our own vote, recorded before asking for others' (not if we voted for another in t)
         candidateTerm = t;
@@ -708,25 +696,23 @@ public final class GroupMember implements AutoCloseable {
         candidateDeadline = now() + failureTimeout;
         grants.clear();
         grants.add(me);
-        lastDecision = "candidate for term " + t + ": " + m.getString("reason", "nominated by " + m.getString("from"));
-        log.info("candidate for term {} (nominated by {}), asking for votes", t, m.getString("from"));
+        lastDecision = "candidate for term " + t + ": " + (m.reason() != null ? m.reason() : "nominated by " + m.from());
+        log.info("candidate for term {} (nominated by {}), asking for votes", t, m.from());
         MemberState s = self();
-        broadcast(new JsonObject().put("type", "request_vote").put("term", t).put("candidate", me).put("priority", s.priority())
-                .put("lastTerm", s.lastTerm()).put("lsn", s.lsn()).put("sentAt", now()));
+        broadcast(new GroupMessage.RequestVote(me, t, s.priority(), s.lastTerm(), s.lsn(), now()));
         maybeWin();
     }
 
-    private void onRequestVote(JsonObject m) {
-        long t = m.getLong("term");
-        String cand = m.getString("candidate");
-        MemberState candState = new MemberState(cand, false, m.getInteger("priority"), Role.NOT_IN_GROUP, t, m.getLong("lastTerm"), m.getLong("lsn"));
+    private void onRequestVote(GroupMessage.RequestVote m) {
+        long t = m.term();
+        String cand = m.candidate();
+        MemberState candState = new MemberState(cand, false, m.priority(), Role.NOT_IN_GROUP, t, m.lastTerm(), m.lsn());
         long myTerm = terms.get();
         Election.Vote v = Election.vote(myTerm, terms.votedFor(), self(), t, candState);
         // a granted vote is recorded (with its term: one fsync) before it is sent; a refusal still records the newer term
         if (v.granted() && !terms.vote(t, cand)) v = new Election.Vote(false, "already voted in term " + t);
         if (t > myTerm) observeHigherTerm(t, cand);
-        JsonObject reply = new JsonObject().put("type", "vote").put("term", t).put("from", me).put("granted", v.granted())
-                .put("reason", v.reason()).put("sentAt", m.getLong("sentAt"));
+        GroupMessage.Vote reply = new GroupMessage.Vote(me, t, v.granted(), v.reason(), m.sentAt());
         // lease: no vote for another primary until our last acknowledgement of the old one has run out
         long wait = cand.equals(lastPrimaryAcked) || lastPrimaryAckAt == Long.MIN_VALUE ? 0 : lastPrimaryAckAt + lease - now();
         if (v.granted() && wait > 0) {
@@ -758,11 +744,11 @@ public final class GroupMember implements AutoCloseable {
         lastPrimaryAckAt = now();
     }
 
-    private void onVote(JsonObject m) {
-        if (m.getLong("term") != candidateTerm) return;
-        if (m.getBoolean("granted")) {
-            grants.add(m.getString("from"));
-            ackedSentAt.merge(m.getString("from"), m.getLong("sentAt"), Math::max);
+    private void onVote(GroupMessage.Vote m) {
+        if (m.term() != candidateTerm) return;
+        if (m.granted()) {
+            grants.add(m.from());
+            ackedSentAt.merge(m.from(), m.sentAt(), Math::max);
             maybeWin();
         }
     }
@@ -816,9 +802,9 @@ public final class GroupMember implements AutoCloseable {
 
     // --- switchover (on the primary) ---
 
-    private void onSwitchover(JsonObject m) {
-        String id = m.getString("id");
-        String from = m.getString("from");
+    private void onSwitchover(GroupMessage.Switchover m) {
+        String id = m.id();
+        String from = m.from();
         if (role != Role.PRIMARY) {
             if (primary != null && !primary.equals(me)) send(primary, m);
             else reply(from, id, false, "no primary to switch over from", 0);
@@ -828,7 +814,7 @@ public final class GroupMember implements AutoCloseable {
             reply(from, id, false, "a switchover to " + switchover.target() + " is already in progress", 0);
             return;
         }
-        String target = m.getString("to");
+        String target = m.to();
         if (target == null) {
             target = Election.candidate(peers.values().stream().map(Peer::state).filter(s -> view.contains(s.name())).toList())
                     .map(MemberState::name).orElse(null);
@@ -884,10 +870,9 @@ public final class GroupMember implements AutoCloseable {
             // this node's own vote in t goes to the target, recorded first: a coordinator that sees no primary for a
             // moment and nominates this node (same data, earlier name) cannot make it a rival candidate in t
             terms.vote(t, s.target());
-            send(s.target(), new JsonObject().put("type", "nominate").put("term", t).put("from", me)
-                    .put("reason", "switchover from " + me));
+            send(s.target(), new GroupMessage.Nominate(me, t, "switchover from " + me));
             changeRole(Role.SECONDARY, roleTerm, "switchover to " + s.target() + " (term " + t + ")", 0);
-            broadcast(new JsonObject().put("type", "resign").put("from", me).put("term", roleTerm));
+            broadcast(new GroupMessage.Resign(me, roleTerm));
             broadcast(statusMessage(now));
         } else if (now > s.deadline()) {
             handingOver = false;
@@ -899,8 +884,8 @@ public final class GroupMember implements AutoCloseable {
     }
 
     private void reply(String to, String id, boolean ok, String message, long tookMs) {
-        JsonObject done = new JsonObject().put("type", "switchover_done").put("id", id).put("ok", ok).put("message", message)
-                .put("primary", ok ? (switchover != null ? switchover.target() : me) : primary).put("tookMs", tookMs);
+        GroupMessage.SwitchoverDone done = new GroupMessage.SwitchoverDone(id, ok, message,
+                ok ? (switchover != null ? switchover.target() : me) : primary, tookMs);
         if (to == null || to.equals(me)) onMessage(done);
         else send(to, done);
     }
@@ -922,23 +907,36 @@ public final class GroupMember implements AutoCloseable {
 
     // --- sending ---
 
-    private void broadcast(JsonObject m) {
-        send((Address) null, m);
+    private void broadcast(GroupMessage m) {
+        send((Address) null, GroupCodec.encode(m));
     }
 
-    private void send(String to, JsonObject m) {
+    private void send(String to, GroupMessage m) {
         if (to.equals(me)) {
             onMessage(m);
             return;
         }
-        View v = channel.getView();
-        if (v == null) return;
-        for (Address a : v.getMembers()) {
-            if (to.equals(name(a))) {
-                send(a, m);
-                return;
-            }
+        Address a = addressOf(to);
+        if (a != null) send(a, GroupCodec.encode(m));
+    }
+
+    /** Replication's messages (JSON of their own). */
+    private void sendJson(String to, JsonObject m) {
+        if (to.equals(me)) {
+            onMessage(m, me);
+            return;
         }
+        Address a = addressOf(to);
+        if (a != null) send(a, m);
+    }
+
+    private Address addressOf(String member) {
+        View v = channel.getView();
+        if (v == null) return null;
+        for (Address a : v.getMembers()) {
+            if (member.equals(name(a))) return a;
+        }
+        return null;
     }
 
     private void send(Address to, JsonObject m) {
@@ -955,7 +953,7 @@ public final class GroupMember implements AutoCloseable {
             loop.submit(() -> {
                 if (role == Role.PRIMARY) {
                     handingOver = true;
-                    broadcast(new JsonObject().put("type", "resign").put("from", me).put("term", roleTerm));
+                    broadcast(new GroupMessage.Resign(me, roleTerm));
                 }
             }).get(1, TimeUnit.SECONDS);
         } catch (Exception ignored) {

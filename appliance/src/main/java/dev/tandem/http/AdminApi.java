@@ -86,15 +86,19 @@ final class AdminApi {
             ctx.vertx().executeBlocking(() -> env.store().replica().divergent(limit), false)
                     .onSuccess(rows -> json(ctx, 200, new JsonObject().put("changes", rows))).onFailure(ctx::fail);
         });
-        if (group.faultInjection()) {
+        var faults = group.faults();
+        if (faults != null) {
             // fault tests only (-Dtandem.faults=true): cut this node off from peers, and heal
             router.post("/api/v1/faults/isolate").handler(ctx -> {
                 JsonObject body = body(ctx);
                 if (body == null) return;
                 var names = body.getJsonArray("from", new JsonArray()).stream().map(String::valueOf).toList();
-                json(ctx, 200, new JsonObject().put("isolated_from", new JsonArray(group.isolateFrom(names))));
+                json(ctx, 200, new JsonObject().put("isolated_from", new JsonArray(faults.isolateFrom(names))));
             });
-            router.post("/api/v1/faults/heal").handler(ctx -> json(ctx, 200, new JsonObject().put("healed", group.heal())));
+            router.post("/api/v1/faults/heal").handler(ctx -> {
+                faults.heal();
+                json(ctx, 200, new JsonObject().put("healed", true));
+            });
         }
         router.get("/api/v1/events").handler(ctx -> {
             long after;

@@ -49,7 +49,7 @@ final class AdminWrites {
                     .onFailure(e -> {
                         if (e instanceof IllegalArgumentException) {
                             Errors.send(ctx, 400, e.getMessage());
-                        } else if (e instanceof dev.tandem.store.WriteRefusedException || e instanceof WriteRefusedException) {
+                        } else if (e instanceof dev.tandem.core.WriteRefused) {
                             env.forwarder().refuse(ctx, e.getMessage());
                         } else {
                             String id = WorkflowRoutes.errorId();

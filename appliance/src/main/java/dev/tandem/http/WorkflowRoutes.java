@@ -162,7 +162,7 @@ final class WorkflowRoutes implements Handler<RoutingContext> {
 
     private static void unavailable(RoutingContext ctx, Throwable err) {
         Throwable cause = err instanceof java.util.concurrent.CompletionException && err.getCause() != null ? err.getCause() : err;
-        if (cause instanceof WriteRefusedException w) {
+        if (cause instanceof dev.tandem.core.WriteRefused w) {
             ctx.response().putHeader("Retry-After", "1");
             Errors.send(ctx, 503, w.getMessage());
         } else if (Workflow.timedOut(cause)) {

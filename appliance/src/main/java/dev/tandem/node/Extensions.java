@@ -10,7 +10,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.ServiceLoader;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,11 +24,7 @@ final class Extensions implements AutoCloseable {
     Extensions() {
         for (TandemListener l : ServiceLoader.load(TandemListener.class)) {
             String name = l.getClass().getName();
-            loaded.add(new Loaded(l, Executors.newSingleThreadExecutor(r -> {
-                Thread t = new Thread(r, "extension-" + name);
-                t.setDaemon(true);
-                return t;
-            })));
+            loaded.add(new Loaded(l, dev.tandem.util.Threads.single("extension-" + name)));
             log.info("Java extension loaded: {}", name);
         }
     }

@@ -2,15 +2,12 @@ package dev.tandem.node;
 
 import dev.tandem.cluster.ClusterChannel;
 import dev.tandem.cluster.GroupMember;
-import dev.tandem.cluster.NotWritableException;
 import dev.tandem.cluster.TermFile;
 import dev.tandem.config.TandemConfig;
 import dev.tandem.core.Role;
 import dev.tandem.http.Durability;
 import dev.tandem.http.HttpApi;
-import dev.tandem.http.WriteRefusedException;
 import dev.tandem.replication.Replication;
-import dev.tandem.replication.ReplicationException;
 import dev.tandem.store.Store;
 import dev.tandem.admin.Deployments;
 import dev.tandem.admin.SystemStore;
@@ -184,8 +181,9 @@ public final class TandemNode implements AutoCloseable, NodeView {
                 .thenCompose(v -> group.awaitAcknowledgeable(lsn, wait)).handle((v, err) -> {
             if (err == null) return (Void) null;
             Throwable c = err instanceof java.util.concurrent.CompletionException && err.getCause() != null ? err.getCause() : err;
-            throw new WriteRefusedException("the write (lsn " + lsn + ") was committed here but cannot be confirmed: "
-                    + (c instanceof NotWritableException || c instanceof ReplicationException ? c.getMessage() : c.toString()));
+            if (c instanceof dev.tandem.core.WriteRefused r) throw r.afterCommit(lsn);
+            // anything else is the store failing to sync: not confirmed either, the client must not count it as done
+            throw new dev.tandem.core.WriteRefused(dev.tandem.core.WriteRefused.Reason.NOT_DURABLE, c.toString()).afterCommit(lsn);
         });
     }
 

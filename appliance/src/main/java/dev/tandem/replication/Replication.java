@@ -3,6 +3,7 @@ package dev.tandem.replication;
 import dev.tandem.cluster.GroupMember;
 import dev.tandem.config.TandemConfig;
 import dev.tandem.core.Role;
+import dev.tandem.core.WriteRefused;
 import dev.tandem.store.Change;
 import dev.tandem.store.Replica;
 import dev.tandem.store.Snapshot;
@@ -15,7 +16,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -101,11 +101,7 @@ public final class Replication implements AutoCloseable {
         this.sync = config.replication().mode() == TandemConfig.ReplicationMode.SYNC;
         this.syncTimeout = config.replication().syncTimeout().toMillis();
         this.expectSecondary = config.group().members().size() > 1;
-        this.worker = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "replication-" + me);
-            t.setDaemon(true);
-            return t;
-        });
+        this.worker = dev.tandem.util.Threads.scheduled("replication-" + me);
         store.onCommit(lsn -> scheduleShip());
         group.addListener(new GroupMember.Listener() {
             @Override
@@ -203,7 +199,7 @@ public final class Replication implements AutoCloseable {
             }
         } else {
             completeWaitersUpTo(group.handedOverLsn()); // handed over in a switchover: those are in the new primary's history
-            failWaiters("this node is no longer the primary; the write may not have reached the secondary");
+            failWaiters(WriteRefused.Reason.LOST_ROLE, "this node is no longer the primary; the write may not have reached the secondary");
             followers.clear();
             degraded = false;
             ackedLsn = 0;
@@ -368,7 +364,7 @@ public final class Replication implements AutoCloseable {
         long oldest = now() - waiterSince.firstEntry().getValue();
         if (oldest <= syncTimeout) return;
         if (config.replication().strict()) {
-            failWaiters("replication.strict: no secondary confirmed the write within replication.sync_timeout ("
+            failWaiters(WriteRefused.Reason.STRICT_WITHOUT_SECONDARY, "replication.strict: no secondary confirmed the write within replication.sync_timeout ("
                     + syncTimeout + " ms); it was committed on the primary only");
         } else if (group.mayAcknowledge()) {
             degrade("no secondary confirmed for " + oldest + " ms (sync_timeout " + syncTimeout + " ms)");
@@ -392,9 +388,9 @@ public final class Replication implements AutoCloseable {
         waiterSince.headMap(lsn, true).clear();
     }
 
-    private void failWaiters(String why) {
+    private void failWaiters(WriteRefused.Reason reason, String why) {
         if (waiters.isEmpty()) return;
-        var e = new ReplicationException(why);
+        var e = new WriteRefused(reason, why);
         waiters.values().forEach(list -> list.forEach(w -> w.completeExceptionally(e)));
         waiters.clear();
         waiterSince.clear();

@@ -8,7 +8,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.function.LongSupplier;
 
 /**
@@ -21,11 +20,7 @@ final class Flusher implements AutoCloseable {
 
     private final FileChannel channel;
     private final LongSupplier lastLsn;
-    private final ExecutorService thread = Executors.newSingleThreadExecutor(r -> {
-        Thread t = new Thread(r, "fsync");
-        t.setDaemon(true);
-        return t;
-    });
+    private final ExecutorService thread = dev.tandem.util.Threads.single("fsync");
     private final List<Waiter> waiting = new ArrayList<>();
     private boolean scheduled;
 

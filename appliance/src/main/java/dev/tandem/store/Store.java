@@ -471,7 +471,7 @@ public final class Store implements AutoCloseable {
         commitLock.unlock();
     }
 
-    /** Commits are refused (with {@link WriteRefusedException}) while {@code gate} says no. */
+    /** Commits are refused (with {@link dev.tandem.core.WriteRefused}) while {@code gate} says no. */
     public void setWriteGate(java.util.function.BooleanSupplier gate) {
         this.writeGate = gate;
     }
@@ -497,7 +497,8 @@ public final class Store implements AutoCloseable {
         try {
             if (!writeGate.getAsBoolean()) {
                 c.rollback();
-                throw new WriteRefusedException("this node is not the primary any more; the write was not committed");
+                throw new dev.tandem.core.WriteRefused(dev.tandem.core.WriteRefused.Reason.NOT_PRIMARY,
+                        "this node is not the primary any more; the write was not committed");
             }
             lsn = lastLsn + 1;
             long ts = System.currentTimeMillis();

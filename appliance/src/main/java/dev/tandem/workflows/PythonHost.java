@@ -127,7 +127,7 @@ public final class PythonHost {
             long lsn;
             try {
                 lsn = tx.commit();
-            } catch (dev.tandem.store.WriteRefusedException e) {
+            } catch (dev.tandem.core.WriteRefused e) {
                 refused.set(e.getMessage());
                 throw e;
             }

@@ -9,7 +9,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executors;
 import org.graalvm.polyglot.Context;
 import org.graalvm.polyglot.PolyglotException;
 import org.graalvm.polyglot.Value;
@@ -284,11 +283,7 @@ public final class Workflow implements AutoCloseable {
         });
     }
 
-    private static final java.util.concurrent.ScheduledExecutorService WATCHDOG = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "hook-watchdog");
-        t.setDaemon(true);
-        return t;
-    });
+    private static final java.util.concurrent.ScheduledExecutorService WATCHDOG = dev.tandem.util.Threads.scheduled("hook-watchdog");
 
     @Override
     /**

@@ -2,7 +2,6 @@ package dev.tandem.workflows;
 
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executors;
 import java.util.concurrent.PriorityBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -72,11 +71,7 @@ final class WorkflowThread {
         }
     }
 
-    private static final ScheduledExecutorService TIMER = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "workflow-timeouts");
-        t.setDaemon(true);
-        return t;
-    });
+    private static final ScheduledExecutorService TIMER = dev.tandem.util.Threads.scheduled("workflow-timeouts");
 
     private final String name;
     private final AtomicLong seq = new AtomicLong();
@@ -85,11 +80,7 @@ final class WorkflowThread {
 
     WorkflowThread(String name) {
         this.name = name;
-        executor = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new PriorityBlockingQueue<>(), r -> {
-            Thread t = new Thread(r, "workflow-" + name);
-            t.setDaemon(true);
-            return t;
-        });
+        executor = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new PriorityBlockingQueue<>(), dev.tandem.util.Threads.named("workflow-" + name));
     }
 
     <T> CompletableFuture<T> hook(Supplier<T> work) {

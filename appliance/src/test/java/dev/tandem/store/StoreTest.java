@@ -146,7 +146,8 @@ class StoreTest {
             s.setWriteGate(() -> false);
             try (StoreTx tx = s.begin("wf")) {
                 tx.put("c", "k", "1");
-                assertThatThrownBy(tx::commit).isInstanceOf(WriteRefusedException.class).hasMessageContaining("not the primary");
+                assertThatThrownBy(tx::commit).isInstanceOf(dev.tandem.core.WriteRefused.class).hasMessageContaining("not the primary")
+                        .matches(e -> ((dev.tandem.core.WriteRefused) e).reason() == dev.tandem.core.WriteRefused.Reason.NOT_PRIMARY && !((dev.tandem.core.WriteRefused) e).committed());
             }
             s.setWriteGate(() -> true);
             try (StoreTx tx = s.begin("wf")) {
