@@ -133,7 +133,7 @@ final class AdminApi {
             });
         });
         router.get("/api/v1/node").handler(ctx -> json(ctx, 200, nodeJson(env)));
-        router.get("/api/v1/group").handler(ctx -> group.groupJson().thenCompose(g -> divergentCount(ctx, env).thenApply(n -> {
+        router.get("/api/v1/group").handler(ctx -> GroupJson.group(group).thenCompose(g -> divergentCount(ctx, env).thenApply(n -> {
             // the answering node's own entry carries its health verdicts; who answered, and when, so a reader can tell stale from fresh
             JsonArray nodes = g.getJsonArray("nodes");
             String me = node(env);
@@ -206,7 +206,7 @@ final class AdminApi {
     }
 
     static JsonObject nodeJson(Env env) {
-        return env.group().nodeJson().put("health", health(env)).put("lag_ms", lagMillis(env));
+        return GroupJson.node(env.group()).put("health", health(env)).put("lag_ms", lagMillis(env));
     }
 
     private static java.util.concurrent.CompletableFuture<Long> divergentCount(RoutingContext ctx, Env env) {

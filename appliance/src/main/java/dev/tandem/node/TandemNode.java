@@ -142,7 +142,7 @@ public final class TandemNode implements AutoCloseable, NodeView {
         metricsTimer = vertx.setPeriodic(1000, 1000, id -> {
             if (!group.running()) return; // stopping: the group thread is gone
             try {
-                group.groupJson().thenAccept(g -> metrics.refresh(g, replication == null ? null : replication.info()));
+                dev.tandem.http.GroupJson.group(group).thenAccept(g -> metrics.refresh(g, replication == null ? null : replication.info()));
             } catch (java.util.concurrent.RejectedExecutionException stopping) {
                 // close() shut the group thread down between the check and the call
             }
@@ -254,13 +254,13 @@ public final class TandemNode implements AutoCloseable, NodeView {
 
     @Override
     public String nodeStateJson() {
-        return group.nodeJson().encode();
+        return dev.tandem.http.GroupJson.node(group).encode();
     }
 
     @Override
     public String groupStateJson() {
         try {
-            return group.groupJson().get(5, TimeUnit.SECONDS).encode();
+            return dev.tandem.http.GroupJson.group(group).get(5, TimeUnit.SECONDS).encode();
         } catch (Exception e) {
             throw new IllegalStateException("the group state is not available: " + e, e);
         }
