@@ -223,8 +223,8 @@ public final class GroupMember implements AutoCloseable {
                 Address a = addressOf(s.to());
                 if (a != null) send(a, wire);
             }
-        } else if (e instanceof Effect.SendLater s) {
-            loop.schedule(() -> guarded(() -> step(new Input.VoteDue(s.to(), s.vote()))), s.delayMs(), TimeUnit.MILLISECONDS);
+        } else if (e instanceof Effect.Later l) {
+            loop.schedule(() -> guarded(() -> step(l.input())), l.delayMs(), TimeUnit.MILLISECONDS);
         } else if (e instanceof Effect.BecomingPrimary b) {
             for (Listener l : listeners) l.becomingPrimary(b.term());
         } else if (e instanceof Effect.RoleChanged r) {

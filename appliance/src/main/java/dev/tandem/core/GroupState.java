@@ -62,7 +62,7 @@ public final class GroupState {
         /** The commits in flight when {@link Effect.DrainCommits} was asked for have finished: the last LSN is final. */
         record CommitsDrained() implements Input {}
 
-        /** The time of a {@link Effect.SendLater} vote has come. */
+        /** The time of a vote held back by {@link Effect.Later} has come. */
         record VoteDue(String candidate, Vote vote) implements Input {}
 
         /** The node is stopping: a primary resigns so that the group need not wait out its lease. */
@@ -79,8 +79,8 @@ public final class GroupState {
         /** Send {@code message} to {@code to}; to everyone in the view when {@code to} is null. */
         record Send(String to, GroupMessage message) implements Effect {}
 
-        /** Feed {@link Input.VoteDue} back after {@code delayMs} (a vote held until an old primary's lease has run out). */
-        record SendLater(long delayMs, String to, Vote vote) implements Effect {}
+        /** Feed {@code input} back after {@code delayMs}: a vote or a candidacy held until an old primary's lease has run out. */
+        record Later(long delayMs, Input input) implements Effect {}
 
         /** Just before this node acts as primary of {@code term}: its writes will carry that term. */
         record BecomingPrimary(long term) implements Effect {}
@@ -518,6 +518,15 @@ public final class GroupState {
     private void onNominate(Nominate m) {
         long t = m.term();
         if (s.witness() || role == Role.PRIMARY || (candidacy != null && t == candidacy.term()) || handover != null) return; // not while handing over
+        // our own vote keeps the lease promise too: no candidacy until the lease after this node's last acknowledgement
+        // of another primary has run out (unless that primary itself nominated this node: it stopped acknowledging first)
+        long wait = lastPrimaryAckAt == Long.MIN_VALUE || me.equals(lastPrimaryAcked) || m.from().equals(lastPrimaryAcked)
+                ? 0 : lastPrimaryAckAt + s.leaseMs() - now;
+        if (wait > 0 && t > term) {
+            log("candidacy for term " + t + " in " + wait + " ms, when the lease of " + lastPrimaryAcked + " has run out");
+            out.add(new Effect.Later(wait, new Input.Received(m)));
+            return;
+        }
         if (!vote(t, me)) return; // our own vote, recorded before asking for others' (not if we voted for another in t)
         Set<String> grants = new HashSet<>();
         grants.add(me);
@@ -544,7 +553,7 @@ public final class GroupState {
         if (v.granted() && wait > 0) {
             log("vote for " + cand + " in term " + t + " granted; sent in " + wait + " ms, when the lease of " + lastPrimaryAcked + " has run out");
             promiseLease(cand);
-            out.add(new Effect.SendLater(wait, cand, reply));
+            out.add(new Effect.Later(wait, new Input.VoteDue(cand, reply)));
         } else {
             if (v.granted()) promiseLease(cand);
             send(cand, reply);

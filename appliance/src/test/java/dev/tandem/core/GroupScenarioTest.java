@@ -1,0 +1,120 @@
+package dev.tandem.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.TestFactory;
+
+/**
+ * Scenario files for the real protocol code, in the manner of etcd-raft's datadriven tests: each file under
+ * {@code src/test/resources/scenarios} is a runbook of commands, each followed by what it must print
+ * ({@code > } lines). The world is {@link GroupSim} with a fixed seed and no random delays, so a scenario reads
+ * the same every time. {@code -Dtandem.scenarios.rewrite=true} writes what the code prints now into the files
+ * (then read the diff).
+ *
+ * <p>Commands: {@code group majority|none NAME:KIND[:PRIORITY]...}, {@code run MS}, {@code roles},
+ * {@code decision NAME}, {@code kill NAME}, {@code restart NAME}, {@code isolate NAME}, {@code heal},
+ * {@code pause NAME MS}, {@code hold TYPE} (hold messages of that type in flight), {@code release},
+ * {@code write N}, {@code switchover NAME [TARGET]}, {@code maintenance NAME on|off}, {@code acking}.
+ */
+class GroupScenarioTest {
+    static final Path DIR = Path.of("src/test/resources/scenarios");
+
+    @TestFactory
+    Stream<DynamicTest> scenarios() throws IOException {
+        try (var files = Files.list(DIR)) {
+            return files.filter(p -> p.toString().endsWith(".txt")).sorted().toList().stream()
+                    .map(p -> DynamicTest.dynamicTest(p.getFileName().toString(), () -> runFile(p)));
+        }
+    }
+
+    static void runFile(Path file) throws IOException {
+        List<String> lines = Files.readAllLines(file);
+        List<String> rewritten = new ArrayList<>();
+        Runner runner = new Runner();
+        List<String> mismatches = new ArrayList<>();
+        int i = 0;
+        while (i < lines.size()) {
+            String line = lines.get(i++);
+            if (line.isBlank() || line.startsWith("#")) {
+                rewritten.add(line);
+                continue;
+            }
+            List<String> expected = new ArrayList<>();
+            while (i < lines.size() && lines.get(i).startsWith(">")) expected.add(lines.get(i++).replaceFirst("^> ?", ""));
+            List<String> actual = runner.run(line.strip());
+            rewritten.add(line);
+            for (String a : actual) rewritten.add("> " + a);
+            if (!actual.equals(expected)) {
+                mismatches.add(file.getFileName() + ", `" + line.strip() + "`:\n  expected:\n    " + String.join("\n    ", expected)
+                        + "\n  actual:\n    " + String.join("\n    ", actual));
+            }
+        }
+        if (Boolean.getBoolean("tandem.scenarios.rewrite")) {
+            Files.write(file, rewritten);
+            return;
+        }
+        assertThat(mismatches).as("scenario " + file.getFileName()).isEmpty();
+    }
+
+    static final class Runner {
+        GroupSim sim;
+
+        List<String> run(String command) {
+            String[] w = command.split("\\s+");
+            List<String> out = new ArrayList<>();
+            switch (w[0]) {
+                case "group" -> {
+                    String[] spec = java.util.Arrays.copyOfRange(w, 2, w.length);
+                    sim = new GroupSim(1, w[1].equals("majority"), false, spec);
+                    sim.maxDelay = 1;
+                    sim.takeNotes();
+                }
+                case "run" -> {
+                    long until = sim.now + Long.parseLong(w[1]);
+                    while (sim.now < until) {
+                        sim.run(Math.min(50, until - sim.now));
+                        sim.catchUp(); // replication: secondaries copy their primary's history
+                    }
+                    out.addAll(sim.takeNotes());
+                }
+                case "roles" -> {
+                    for (GroupSim.Member m : sim.members.values()) {
+                        out.add(m.name + ": " + (m.up ? m.state.role() + " term " + m.state.term() + (m.state.primary() != null
+                                ? ", primary " + m.state.primary() : "") + (m.paused ? " (paused)" : "") : "down"));
+                    }
+                }
+                case "decision" -> out.add(sim.member(w[1]).state.lastDecision());
+                case "kill" -> sim.crash(w[1]);
+                case "restart" -> sim.restart(w[1]);
+                case "isolate" -> sim.isolate(w[1]);
+                case "heal" -> sim.heal();
+                case "pause" -> sim.pause(w[1], Long.parseLong(w[2]));
+                case "hold" -> {
+                    String type = w[1];
+                    sim.hold = m -> GroupMessage.typeOf(m).equals(type);
+                }
+                case "release" -> {
+                    sim.hold = m -> false;
+                    sim.release();
+                }
+                case "write" -> {
+                    int n = Integer.parseInt(w[1]), ok = 0;
+                    for (int k = 0; k < n; k++) if (sim.write()) ok++;
+                    out.add(ok + " of " + n + " acknowledged");
+                }
+                case "switchover" -> sim.input(sim.member(w[1]), new GroupState.Input.SwitchoverRequested(w.length > 2 ? w[2] : null, "sw"));
+                case "maintenance" -> sim.input(sim.member(w[1]), new GroupState.Input.MaintenanceSet(w[2].equals("on")));
+                case "acking" -> out.add(sim.acking().isEmpty() ? "nobody may acknowledge writes" : sim.acking() + " may acknowledge writes");
+                default -> throw new IllegalArgumentException("unknown scenario command: " + command);
+            }
+            return out;
+        }
+    }
+}
