@@ -20,7 +20,9 @@ class PartitionTest {
     void pairWithWitness_theMinoritySideStepsDownAndTheMajorityElects() throws Exception {
         try (LocalGroup g = LocalGroup.start(root, "majority", "node-a:data", "node-b:data", "witness:witness")) {
             String a = g.awaitPrimaryAndSecondary(SOON), b = LocalGroup.other(a);
-            assertThat(g.group(a).lastDecision() + g.group("witness").lastDecision()).isNotEmpty();
+            // the decision lines say who is primary (the coordinator's, and what the others follow), not just anything
+            await("the decision lines name " + a + " as primary", SOON, () -> g.group(a).lastDecision().contains(a)
+                    && g.group("witness").lastDecision().contains(a) && g.group("witness").lastDecision().contains("primary"));
             long term = g.group(a).term();
 
             g.isolate(a);
