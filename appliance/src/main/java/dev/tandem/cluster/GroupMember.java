@@ -6,6 +6,7 @@ import dev.tandem.core.GroupState;
 import dev.tandem.core.GroupState.Effect;
 import dev.tandem.core.GroupState.Input;
 import dev.tandem.core.Role;
+import dev.tandem.core.RoleState;
 import dev.tandem.core.TimingRules;
 import dev.tandem.core.WriteRefused;
 import io.vertx.core.json.JsonObject;
@@ -62,20 +63,6 @@ public final class GroupMember implements AutoCloseable {
         default void becomingPrimary(long term) {}
 
         default void event(String type, JsonObject data) {}
-    }
-
-    /** What other threads read: one immutable record, replaced as a whole. */
-    public record RoleState(Role role, long term, String primary, String primaryHttp, long leaseUntil, boolean handingOver,
-                            long handedOverLsn) {
-        /** Primary of the newest term, holding its lease, not handing over: it may acknowledge writes at {@code now}. */
-        public boolean mayAcknowledge(long now) {
-            return role == Role.PRIMARY && !handingOver && now < leaseUntil;
-        }
-
-        /** Primary and not handing over: it may commit writes (acknowledged only under {@link #mayAcknowledge}). */
-        public boolean mayWrite() {
-            return role == Role.PRIMARY && !handingOver;
-        }
     }
 
     private final TandemConfig config;
@@ -254,8 +241,7 @@ public final class GroupMember implements AutoCloseable {
     }
 
     private void publish() {
-        published = new RoleState(state.role(), state.term(), state.primary(), state.primaryHttp(), state.leaseUntil(), state.handingOver(),
-                state.handedOverLsn());
+        published = state.roleState();
     }
 
     private void releaseWaiters() {

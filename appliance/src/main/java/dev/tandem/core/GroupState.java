@@ -145,6 +145,7 @@ public final class GroupState {
     // --- elections, leases, handovers: state that exists only while it is active ---
     private Candidacy candidacy;
     private Handover handover;
+    private Switchover starting; // a switchover accepted, between DrainCommits and CommitsDrained
     private final List<PendingRequest> pending = new ArrayList<>();
     private long nominationInFlightUntil = Long.MIN_VALUE;
     private long lastPrimaryAckAt = Long.MIN_VALUE;
@@ -279,14 +280,9 @@ public final class GroupState {
         return handingOver;
     }
 
-    /** Primary of the newest term, holding its lease at {@code now}, not handing over: it may acknowledge writes. */
-    public boolean mayAcknowledge(long now) {
-        return role == Role.PRIMARY && !handingOver && now < leaseUntil;
-    }
-
-    /** Primary and not handing over: it may commit writes (acknowledged only under {@link #mayAcknowledge}). */
-    public boolean mayWrite() {
-        return role == Role.PRIMARY && !handingOver;
+    /** The role as the rest of the node sees it, taken whole. */
+    public RoleState roleState() {
+        return new RoleState(role, term(), primary, primaryHttp, leaseUntil, handingOver, handedOverLsn);
     }
 
     public Map<String, Peer> peers() {
@@ -637,8 +633,6 @@ public final class GroupState {
         pending.clear();
         for (PendingRequest p : again) requestSwitchover(p.request(), p.deadline());
     }
-
-    private Switchover starting; // between DrainCommits and CommitsDrained
 
     private void onSwitchover(Switchover m) {
         String id = m.id();

@@ -17,7 +17,7 @@ public final class GroupJson {
     public static JsonObject node(GroupMember g) {
         TandemConfig config = g.config();
         GroupState st = g.state();
-        GroupMember.RoleState r = g.roleState();
+        dev.tandem.core.RoleState r = g.roleState();
         long now = System.nanoTime() / 1_000_000;
         JsonObject o = new JsonObject().put("name", g.name()).put("kind", config.isWitness() ? "witness" : "data").put("role", r.role().name())
                 .put("term", r.term()).put("priority", config.node().priority()).put("group", config.group().name())
@@ -33,7 +33,7 @@ public final class GroupJson {
 
     /** The primary's last LSN as far as this node knows: its own when primary, else the primary's last status. */
     private static long primaryLsn(GroupMember g, long myLsn) {
-        GroupMember.RoleState r = g.roleState();
+        dev.tandem.core.RoleState r = g.roleState();
         String p = r.primary();
         return r.role() == Role.PRIMARY ? myLsn : g.state().peers().values().stream()
                 .filter(x -> x.state().name().equals(p)).mapToLong(x -> x.state().lsn()).findFirst().orElse(myLsn);

@@ -290,7 +290,7 @@ final class GroupSim {
 
     /** The primary that may acknowledge (if any) writes one change, replicated at once to the data nodes it reaches. */
     boolean write() {
-        Member p = members.values().stream().filter(m -> m.up && !m.paused && m.state.mayAcknowledge(now)).findFirst().orElse(null);
+        Member p = members.values().stream().filter(m -> m.up && !m.paused && m.state.roleState().mayAcknowledge(now)).findFirst().orElse(null);
         if (p == null) return false;
         long lsn = p.lsn + 1, term = p.state.term();
         p.log.add(new long[] {lsn, term});
@@ -328,7 +328,7 @@ final class GroupSim {
 
     private void check() {
         List<String> acking = new ArrayList<>();
-        for (Member m : members.values()) if (m.up && m.state.mayAcknowledge(now)) acking.add(m.name + " (term " + m.state.term() + ")");
+        for (Member m : members.values()) if (m.up && m.state.roleState().mayAcknowledge(now)) acking.add(m.name + " (term " + m.state.term() + ")");
         if (acking.size() > 1) fail("two members may acknowledge writes at " + now + " ms: " + acking);
     }
 
@@ -350,7 +350,7 @@ final class GroupSim {
 
     /** The members that may acknowledge now. */
     List<String> acking() {
-        return members.values().stream().filter(m -> m.up && m.state.mayAcknowledge(now)).map(m -> m.name).toList();
+        return members.values().stream().filter(m -> m.up && m.state.roleState().mayAcknowledge(now)).map(m -> m.name).toList();
     }
 
     Member member(String name) {
