@@ -26,7 +26,7 @@ final class AdminApi {
 
     /** What the write endpoints need; {@code system} and {@code deployments} are null on a witness. */
     record Env(GroupMember group, WorkflowEngine engine, String adminToken, EventLog events, SystemStore system,
-               Deployments deployments, Durability durability, Forwarder forwarder, long failoverWaitMs, dev.tandem.store.Store store,
+               Deployments deployments, Durability durability, Forwarder forwarder, dev.tandem.store.Store store,
                LoginLimiter logins, HttpApi.Health health, dev.tandem.node.NodeMetrics metrics, boolean metricsPublic) {}
 
     private static int parseLimit(String text) {

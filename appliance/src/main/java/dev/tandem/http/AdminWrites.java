@@ -59,21 +59,7 @@ final class AdminWrites {
                     });
             return;
         }
-        if (Forwarder.wasForwarded(ctx)) {
-            env.forwarder().refuse(ctx, "this node is not the primary either; it was forwarded here by " + ctx.request().getHeader(Forwarder.FORWARDED_BY));
-            return;
-        }
-        env.group().awaitPrimary(env.failoverWaitMs()).whenComplete((v, err) -> ctx.vertx().runOnContext(x -> {
-            if (err != null) {
-                env.forwarder().refuse(ctx, "no primary: " + (err.getCause() != null ? err.getCause().getMessage() : err.getMessage()));
-            } else if (env.group().mayWrite()) {
-                onPrimary(ctx, env, work);
-            } else if (env.group().primaryHttp() != null) {
-                env.forwarder().forward(ctx, env.group().primaryHttp());
-            } else {
-                env.forwarder().refuse(ctx, "this node is not the primary; send this to the primary");
-            }
-        }));
+        env.forwarder().notPrimary(ctx, () -> onPrimary(ctx, env, work));
     }
 
     /** {user, password} from a JSON body; null after answering 400 when they are not both strings. */

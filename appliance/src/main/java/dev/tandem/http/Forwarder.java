@@ -19,10 +19,15 @@ final class Forwarder {
     private final GroupMember group;
     private final String nodeName;
     private final HttpClient client;
+    private final boolean forwardToPrimary;
+    private final long holdMs;
 
-    Forwarder(Vertx vertx, GroupMember group, String nodeName, dev.tandem.config.TandemConfig.Http http) {
+    /** @param holdMs how long a write on a node that is not primary waits for a primary (failure_timeout + 2 s) */
+    Forwarder(Vertx vertx, GroupMember group, String nodeName, dev.tandem.config.TandemConfig.Http http, long holdMs) {
         this.group = group;
         this.nodeName = nodeName;
+        this.forwardToPrimary = http.forwardToPrimary();
+        this.holdMs = holdMs;
         // keep-alive shorter than the peer's http.client_timeout, so this side closes an idle connection first
         this.client = vertx.createHttpClient(Tls.client(new HttpClientOptions().setKeepAlive(true)
                 .setKeepAliveTimeout((int) Math.max(1, http.clientTimeout().toSeconds() / 2)).setConnectTimeout(1000), http),
@@ -31,6 +36,31 @@ final class Forwarder {
 
     static boolean wasForwarded(RoutingContext ctx) {
         return ctx.request().getHeader(FORWARDED_BY) != null;
+    }
+
+    /**
+     * The one answer to a write on a node that is not primary (SPEC 5), for workflow routes and admin writes
+     * alike: a request forwarded here already is refused (never forwarded twice); any other is held while a
+     * failover is in progress (up to failure_timeout + 2 s), then run here if this node became primary,
+     * forwarded to the primary if {@code http.forward_to_primary} allows, or refused with 503, Retry-After and
+     * X-Tandem-Primary. {@code runHere} runs on the request's context.
+     */
+    void notPrimary(RoutingContext ctx, Runnable runHere) {
+        if (wasForwarded(ctx)) {
+            refuse(ctx, "this node (" + nodeName + ") is not the primary either; it was forwarded here by " + ctx.request().getHeader(FORWARDED_BY));
+            return;
+        }
+        group.awaitPrimary(holdMs).whenComplete((v, err) -> ctx.vertx().runOnContext(x -> {
+            if (err != null) {
+                refuse(ctx, "no primary: " + (err.getCause() != null ? err.getCause().getMessage() : err.getMessage()));
+            } else if (group.mayWrite()) {
+                runHere.run();
+            } else if (forwardToPrimary && group.primaryHttp() != null) {
+                forward(ctx, group.primaryHttp());
+            } else {
+                refuse(ctx, "this node is not the primary; send writes to " + group.primary() + " at " + group.primaryHttp());
+            }
+        }));
     }
 
     void refuse(RoutingContext ctx, String message) {

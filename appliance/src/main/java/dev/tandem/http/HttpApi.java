@@ -42,9 +42,8 @@ public final class HttpApi {
         router.get("/health/primary").handler(ctx -> health(ctx, health.primary(), health));
         router.get("/health/secondary").handler(ctx -> health(ctx, health.secondary(), health));
 
-        Forwarder forwarder = new Forwarder(vertx, group, config.node().name(), config.http());
-        AdminApi.mount(router, new AdminApi.Env(group, engine, adminToken, events, system, deployments, durability, forwarder,
-                config.group().failureTimeout().toMillis() + 2000, store,
+        Forwarder forwarder = new Forwarder(vertx, group, config.node().name(), config.http(), config.group().failureTimeout().toMillis() + 2000);
+        AdminApi.mount(router, new AdminApi.Env(group, engine, adminToken, events, system, deployments, durability, forwarder, store,
                 new LoginLimiter(System::currentTimeMillis), health, metrics, config.http().metricsPublic()));
         if (engine != null) {
             WorkflowRoutes routes = new WorkflowRoutes(engine, durability, group, config, forwarder, metrics);

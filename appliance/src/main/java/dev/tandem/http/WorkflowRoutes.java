@@ -24,7 +24,6 @@ import org.slf4j.LoggerFactory;
 /** {@code /workflows/{name}/...}: validates the request, runs the route on the workflow's thread, answers. */
 final class WorkflowRoutes implements Handler<RoutingContext> {
     private static final Logger log = LoggerFactory.getLogger(WorkflowRoutes.class);
-    static final String FORWARDED_BY = Forwarder.FORWARDED_BY;
     private final WorkflowEngine engine;
     private final Durability durability;
     private final GroupMember group;
@@ -107,43 +106,15 @@ final class WorkflowRoutes implements Handler<RoutingContext> {
             if (policy.equals("reject")) {
                 refuse(ctx, "this route runs only on the primary; send it to " + group.primary() + " at " + group.primaryHttp());
             } else {
-                notPrimary(ctx, wf, chosen, wreq);
+                forwarder.notPrimary(ctx, () -> run(ctx, wf, chosen, wreq));
             }
             return;
         }
         run(ctx, wf, chosen, wreq);
     }
 
-    /**
-     * A write on a node that is not primary (SPEC 5): held while a failover is in progress (up to
-     * failure_timeout + 2s), then served here if this node became primary, forwarded to the primary
-     * (forward_to_primary), or refused with 503, Retry-After and X-Tandem-Primary.
-     */
-    private void notPrimary(RoutingContext ctx, Workflow wf, Map.Entry<RoutePattern, Map<String, String>> chosen, WorkflowRequest wreq) {
-        if (ctx.request().getHeader(FORWARDED_BY) != null) {
-            refuse(ctx, "this node (" + config.node().name() + ") is not the primary either; it was forwarded here by "
-                    + ctx.request().getHeader(FORWARDED_BY));
-            return;
-        }
-        group.awaitPrimary(config.group().failureTimeout().toMillis() + 2000).whenComplete((v, err) -> ctx.vertx().runOnContext(x -> {
-            if (err != null) {
-                refuse(ctx, "no primary: " + (err.getCause() != null ? err.getCause().getMessage() : err.getMessage()));
-            } else if (group.mayWrite()) {
-                run(ctx, wf, chosen, wreq);
-            } else if (config.http().forwardToPrimary() && group.primaryHttp() != null) {
-                forward(ctx, group.primaryHttp());
-            } else {
-                refuse(ctx, "this node is not the primary; send writes to " + group.primary() + " at " + group.primaryHttp());
-            }
-        }));
-    }
-
     private void refuse(RoutingContext ctx, String message) {
         forwarder.refuse(ctx, message);
-    }
-
-    private void forward(RoutingContext ctx, String primaryUrl) {
-        forwarder.forward(ctx, primaryUrl);
     }
 
     private void run(RoutingContext ctx, Workflow wf, Map.Entry<RoutePattern, Map<String, String>> chosen, WorkflowRequest wreq) {

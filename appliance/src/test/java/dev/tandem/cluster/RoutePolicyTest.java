@@ -39,4 +39,26 @@ class RoutePolicyTest {
                     .isEqualTo(primary);
         }
     }
+
+    @Test
+    void withoutForwardToPrimaryASecondaryRefusesWorkflowAndAdminWritesAlike() throws Exception {
+        Path workflows = Path.of(RoutePolicyTest.class.getResource("/workflows").toURI());
+        try (LocalGroup g = LocalGroup.start(root, workflows, "majority", java.util.List.of("http.forward_to_primary=false"),
+                "node-a:data", "node-b:data", "witness:witness")) {
+            String primary = g.awaitPrimaryAndSecondary(Duration.ofSeconds(60)), secondary = LocalGroup.other(primary);
+            String token = java.nio.file.Files.readString(root.resolve(secondary).resolve(dev.tandem.node.AdminToken.FILE)).strip();
+            Http onSecondary = Http.local(g.nodes.get(secondary).httpPort()).withToken(token);
+            // one rule decides for both (SPEC 5): held during a failover, then forwarded only if forward_to_primary allows
+            for (var refused : java.util.List.of(onSecondary.post("/workflows/api/where", "{}"),
+                    onSecondary.post("/api/v1/users", "{\"user\": \"bob\", \"password\": \"long-enough-1\"}"))) {
+                assertThat(refused.status()).as(refused.body()).isEqualTo(503);
+                assertThat(refused.header("X-Tandem-Forwarded-By")).as("not forwarded").isNull();
+                assertThat(refused.header("X-Tandem-Primary")).startsWith(primary + " http://127.0.0.1:");
+                assertThat(refused.json().getString("message")).contains("not the primary").contains(primary);
+            }
+            // the primary takes both
+            Http onPrimary = Http.local(g.nodes.get(primary).httpPort()).withToken(token);
+            assertThat(onPrimary.post("/api/v1/users", "{\"user\": \"bob\", \"password\": \"long-enough-1\"}").status()).isEqualTo(201);
+        }
+    }
 }
