@@ -472,7 +472,8 @@ public final class GroupMember implements AutoCloseable {
         return line.length() > 200 ? line.substring(0, 200) : line;
     }
 
-    static long now() {
+    /** The group's clock (monotonic milliseconds): leases and heartbeat ages are measured on it. */
+    public static long now() {
         return System.nanoTime() / 1_000_000;
     }
 

@@ -18,7 +18,7 @@ public final class GroupJson {
         TandemConfig config = g.config();
         GroupState st = g.state();
         dev.tandem.core.RoleState r = g.roleState();
-        long now = System.nanoTime() / 1_000_000;
+        long now = GroupMember.now();
         JsonObject o = new JsonObject().put("name", g.name()).put("kind", config.isWitness() ? "witness" : "data").put("role", r.role().name())
                 .put("term", r.term()).put("priority", config.node().priority()).put("group", config.group().name())
                 .put("primary", r.primary()).put("address", config.group().bind().toString()).put("http", st.httpUrl())
@@ -44,7 +44,7 @@ public final class GroupJson {
         return g.onGroupThread(() -> {
             TandemConfig config = g.config();
             GroupState st = g.state();
-            long now = System.nanoTime() / 1_000_000;
+            long now = GroupMember.now();
             long myLsn = g.data().lastLsn();
             long primaryLsn = primaryLsn(g, myLsn);
             var view = st.view();
