@@ -10,7 +10,7 @@ import dev.tandem.core.GroupMessage.Status;
 import dev.tandem.core.GroupMessage.Switchover;
 import dev.tandem.core.GroupMessage.SwitchoverDone;
 import dev.tandem.core.GroupMessage.Vote;
-import dev.tandem.core.Role;
+import dev.tandem.api.NodeRole;
 import io.vertx.core.json.JsonObject;
 
 /**
@@ -103,10 +103,10 @@ final class GroupCodec {
         return b;
     }
 
-    private static Role role(JsonObject o) throws BadMessage {
+    private static NodeRole role(JsonObject o) throws BadMessage {
         String r = text(o, "role", true);
         try {
-            return Role.valueOf(r);
+            return NodeRole.valueOf(r);
         } catch (IllegalArgumentException e) {
             throw new BadMessage("status: role '" + clip(r) + "' is not a role");
         }

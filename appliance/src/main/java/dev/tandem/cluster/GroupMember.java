@@ -5,7 +5,7 @@ import dev.tandem.core.GroupMessage;
 import dev.tandem.core.GroupState;
 import dev.tandem.core.GroupState.Effect;
 import dev.tandem.core.GroupState.Input;
-import dev.tandem.core.Role;
+import dev.tandem.api.NodeRole;
 import dev.tandem.core.RoleState;
 import dev.tandem.core.TimingRules;
 import dev.tandem.core.WriteRefused;
@@ -57,7 +57,7 @@ public final class GroupMember implements AutoCloseable {
 
     /** Told on the group thread; must not block. */
     public interface Listener {
-        void roleChanged(Role previous, Role now, long term, String reason, long tookMillis);
+        void roleChanged(NodeRole previous, NodeRole now, long term, String reason, long tookMillis);
 
         /** Just before this node starts acting as primary of {@code term} (writes will carry it). */
         default void becomingPrimary(long term) {}
@@ -299,7 +299,7 @@ public final class GroupMember implements AutoCloseable {
         return published;
     }
 
-    public Role role() {
+    public NodeRole role() {
         return published.role();
     }
 
@@ -388,7 +388,7 @@ public final class GroupMember implements AutoCloseable {
     public CompletableFuture<Void> awaitPrimary(long timeoutMs) {
         return await(() -> {
             RoleState r = published;
-            return r.role() == Role.PRIMARY ? !r.handingOver() : r.primary() != null && r.primaryHttp() != null;
+            return r.role() == NodeRole.PRIMARY ? !r.handingOver() : r.primary() != null && r.primaryHttp() != null;
         }, () -> new WriteRefused(WriteRefused.Reason.NOT_PRIMARY, "no primary elected yet (failover in progress, or no quorum)"), timeoutMs);
     }
 

@@ -1,5 +1,6 @@
 package dev.tandem.core;
 
+import dev.tandem.api.NodeRole;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
@@ -32,7 +33,7 @@ public final class Election {
 
     /** The primary this view recognises: the best-ranked member claiming PRIMARY. */
     public static Optional<MemberState> primary(List<MemberState> members) {
-        return members.stream().filter(m -> m.role() == Role.PRIMARY).sorted(PRIMARY_RANK).findFirst();
+        return members.stream().filter(m -> m.role() == NodeRole.PRIMARY).sorted(PRIMARY_RANK).findFirst();
     }
 
     /** Run by the view's coordinator on every view change and heartbeat tick. */
@@ -40,7 +41,7 @@ public final class Election {
         MemberState self = view.member(view.self());
         long myTerm = self == null ? view.maxTerm() : self.term();
         for (MemberState r : view.reachable()) {
-            if (r.role() == Role.PRIMARY && r.term() >= myTerm) {
+            if (r.role() == NodeRole.PRIMARY && r.term() >= myTerm) {
                 // a healed partition: its primary speaks to us before the views merge; electing now would undo its term
                 return Decision.none("primary " + r.name() + " (term " + r.term() + ") is reachable but not yet in the view; waiting for the merge");
             }
@@ -109,6 +110,6 @@ public final class Election {
 
     /** Whether a primary must give up its role on seeing {@code other} also claim PRIMARY (healed partition). */
     public static boolean yields(MemberState me, MemberState other) {
-        return other.role() == Role.PRIMARY && PRIMARY_RANK.compare(other, me) < 0;
+        return other.role() == NodeRole.PRIMARY && PRIMARY_RANK.compare(other, me) < 0;
     }
 }

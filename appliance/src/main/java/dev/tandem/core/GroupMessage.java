@@ -1,5 +1,6 @@
 package dev.tandem.core;
 
+import dev.tandem.api.NodeRole;
 /**
  * The messages of the group protocol, as data: what the members of a group tell each other about roles,
  * terms, votes and switchovers (replication has its own). One codec turns them into bytes on the wire
@@ -10,7 +11,7 @@ package dev.tandem.core;
  */
 public sealed interface GroupMessage {
     /** Every heartbeat, from every member; a primary's status is its lease heartbeat. */
-    record Status(String name, boolean witness, int priority, Role role, long term, long lastTerm, long lsn, String http, String addr,
+    record Status(String name, boolean witness, int priority, NodeRole role, long term, long lastTerm, long lsn, String http, String addr,
                   boolean maintenance, long maintenanceVersion, long sentAt) implements GroupMessage {}
 
     /** A member's answer to a primary's status: the primary's lease counts from {@code sentAt}. */

@@ -1,5 +1,6 @@
 package dev.tandem.core;
 
+import dev.tandem.api.NodeRole;
 import dev.tandem.core.GroupMessage.Ack;
 import dev.tandem.core.GroupMessage.Maintenance;
 import dev.tandem.core.GroupMessage.Nominate;
@@ -85,7 +86,7 @@ public final class GroupState {
         /** Just before this node acts as primary of {@code term}: its writes will carry that term. */
         record BecomingPrimary(long term) implements Effect {}
 
-        record RoleChanged(Role previous, Role now, long term, String reason, long tookMs) implements Effect {}
+        record RoleChanged(NodeRole previous, NodeRole now, long term, String reason, long tookMs) implements Effect {}
 
         /** For the event log and the hooks: PEER_JOINED, PEER_LOST, MAINTENANCE_CHANGED. */
         record Event(String type, Map<String, Object> data) implements Effect {}
@@ -122,7 +123,7 @@ public final class GroupState {
     private volatile long maintenanceVersion;
 
     // --- role ---
-    private volatile Role role;
+    private volatile NodeRole role;
     private volatile long roleTerm;
     private volatile String primary;
     private volatile String primaryHttp;
@@ -171,7 +172,7 @@ public final class GroupState {
         this.votedFor = votedFor;
         this.maintenance = maintenance;
         this.maintenanceVersion = maintenanceVersion;
-        this.role = settings.witness() ? Role.WITNESS : Role.NOT_IN_GROUP;
+        this.role = settings.witness() ? NodeRole.WITNESS : NodeRole.NOT_IN_GROUP;
         this.lastTick = now;
     }
 
@@ -214,7 +215,7 @@ public final class GroupState {
                     send(v.candidate(), v.vote());
                 }
             } else if (in instanceof Input.Closing) {
-                if (role == Role.PRIMARY) {
+                if (role == NodeRole.PRIMARY) {
                     handingOver = true;
                     broadcast(new Resign(me, roleTerm));
                 }
@@ -227,12 +228,12 @@ public final class GroupState {
 
     // ------------------------------------------------------------------ reads (any thread)
 
-    public Role role() {
+    public NodeRole role() {
         return role;
     }
 
     public long term() {
-        return role == Role.PRIMARY ? roleTerm : term;
+        return role == NodeRole.PRIMARY ? roleTerm : term;
     }
 
     /** The highest term recorded (seen or voted in), whatever the role. */
@@ -299,7 +300,7 @@ public final class GroupState {
 
     /** Why this node may not acknowledge a write now. */
     public WriteRefused notWritable() {
-        if (role != Role.PRIMARY) {
+        if (role != NodeRole.PRIMARY) {
             return new WriteRefused(WriteRefused.Reason.NOT_PRIMARY, me + " is not the primary"
                     + (primary == null ? " and no primary is known (failover in progress?)" : "; the primary is " + primary));
         }
@@ -327,7 +328,7 @@ public final class GroupState {
     private void tick() {
         lastTick = now;
         broadcast(statusMessage(now, data));
-        if (role == Role.PRIMARY) renewLease();
+        if (role == NodeRole.PRIMARY) renewLease();
         if (candidacy != null && now > candidacy.deadline()) {
             log("candidacy for term " + candidacy.term() + " lapsed: " + candidacy.grants().size() + " of "
                     + Election.votesNeeded(s.voters(), s.majority()) + " votes");
@@ -363,8 +364,8 @@ public final class GroupState {
         }
         log("view: " + names + " (" + names.size() + " of " + s.voters() + " voters)");
         if (s.majority() && names.size() < s.voters() / 2 + 1) {
-            if (role == Role.PRIMARY || role == Role.SECONDARY) {
-                changeRole(Role.NOT_IN_GROUP, term(), "lost quorum: " + names.size() + " of " + s.voters() + " voters visible", 0);
+            if (role == NodeRole.PRIMARY || role == NodeRole.SECONDARY) {
+                changeRole(NodeRole.NOT_IN_GROUP, term(), "lost quorum: " + names.size() + " of " + s.voters() + " voters visible", 0);
             }
         }
         decideIfCoordinator();
@@ -404,12 +405,12 @@ public final class GroupState {
         }
         if (m.maintenanceVersion() > maintenanceVersion) adoptMaintenance(m.maintenance(), m.maintenanceVersion(), "learned from " + from);
         if (st.term() > term) observeHigherTerm(st.term(), from);
-        if (st.role() == Role.PRIMARY) {
+        if (st.role() == NodeRole.PRIMARY) {
             if (st.term() < term) {
                 send(from, statusMessage(now, data)); // tell the stale primary about the newer term at once
-            } else if (role == Role.PRIMARY && !from.equals(me)) {
+            } else if (role == NodeRole.PRIMARY && !from.equals(me)) {
                 if (Election.yields(self(), st)) {
-                    changeRole(Role.SECONDARY, st.term(), "yields to primary " + from + " (term " + st.term() + ", priority " + st.priority() + ")", 0);
+                    changeRole(NodeRole.SECONDARY, st.term(), "yields to primary " + from + " (term " + st.term() + ", priority " + st.priority() + ")", 0);
                 }
             } else {
                 lastPrimaryAckAt = now;
@@ -426,19 +427,19 @@ public final class GroupState {
     /** Any message of a newer term: record it; a primary of an older term steps down at once. */
     private void observeHigherTerm(long t, String from) {
         raise(t);
-        if (role == Role.PRIMARY && t > roleTerm) {
-            changeRole(Role.SECONDARY, t, "term " + t + " seen from " + from + " is newer than mine (" + roleTerm + ")", 0);
+        if (role == NodeRole.PRIMARY && t > roleTerm) {
+            changeRole(NodeRole.SECONDARY, t, "term " + t + " seen from " + from + " is newer than mine (" + roleTerm + ")", 0);
         }
     }
 
     /** A non-primary data node: SECONDARY while in a quorate group with a primary, else NOT_IN_GROUP. */
     private void followerRole() {
-        if (s.witness() || role == Role.PRIMARY) return;
+        if (s.witness() || role == NodeRole.PRIMARY) return;
         boolean quorate = !s.majority() || view.size() >= s.voters() / 2 + 1;
         if (!quorate) {
-            if (role != Role.NOT_IN_GROUP) changeRole(Role.NOT_IN_GROUP, term(), "lost quorum", 0);
-        } else if (primary != null && role != Role.SECONDARY) {
-            changeRole(Role.SECONDARY, term(), "following primary " + primary, 0);
+            if (role != NodeRole.NOT_IN_GROUP) changeRole(NodeRole.NOT_IN_GROUP, term(), "lost quorum", 0);
+        } else if (primary != null && role != NodeRole.SECONDARY) {
+            changeRole(NodeRole.SECONDARY, term(), "following primary " + primary, 0);
         }
     }
 
@@ -448,7 +449,7 @@ public final class GroupState {
     }
 
     private void onAck(Ack m) {
-        if (role != Role.PRIMARY || m.term() != roleTerm) return;
+        if (role != NodeRole.PRIMARY || m.term() != roleTerm) return;
         ackedSentAt.merge(m.from(), m.sentAt(), Math::max);
         renewLease();
     }
@@ -513,7 +514,7 @@ public final class GroupState {
 
     private void onNominate(Nominate m) {
         long t = m.term();
-        if (s.witness() || role == Role.PRIMARY || (candidacy != null && t == candidacy.term()) || handover != null) return; // not while handing over
+        if (s.witness() || role == NodeRole.PRIMARY || (candidacy != null && t == candidacy.term()) || handover != null) return; // not while handing over
         // our own vote keeps the lease promise too: no candidacy until the lease after this node's last acknowledgement
         // of another primary has run out (unless that primary itself nominated this node: it stopped acknowledging first)
         long wait = lastPrimaryAckAt == Long.MIN_VALUE || me.equals(lastPrimaryAcked) || m.from().equals(lastPrimaryAcked)
@@ -537,7 +538,7 @@ public final class GroupState {
     private void onRequestVote(RequestVote m) {
         long t = m.term();
         String cand = m.candidate();
-        MemberState candState = new MemberState(cand, false, m.priority(), Role.NOT_IN_GROUP, t, m.lastTerm(), m.lsn());
+        MemberState candState = new MemberState(cand, false, m.priority(), NodeRole.NOT_IN_GROUP, t, m.lastTerm(), m.lsn());
         long myTerm = term;
         Election.Vote v = Election.vote(myTerm, votedFor, self(), t, candState);
         // a granted vote is recorded (with its term: one fsync) before it is sent; a refusal still records the newer term
@@ -584,7 +585,7 @@ public final class GroupState {
         roleTerm = t;
         out.add(new Effect.BecomingPrimary(t));
         ackedSentAt.keySet().retainAll(c.grants());
-        changeRole(Role.PRIMARY, t, "elected in term " + t + " with the votes of " + new TreeSet<>(c.grants()) + " (" + needed + " needed)",
+        changeRole(NodeRole.PRIMARY, t, "elected in term " + t + " with the votes of " + new TreeSet<>(c.grants()) + " (" + needed + " needed)",
                 now - c.since());
         renewLease();
         setPrimary(me, httpUrl);
@@ -598,10 +599,10 @@ public final class GroupState {
         broadcast(statusMessage(now, data));
     }
 
-    private void changeRole(Role next, long t, String reason, long tookMillis) {
-        Role prev = role;
+    private void changeRole(NodeRole next, long t, String reason, long tookMillis) {
+        NodeRole prev = role;
         if (prev == next) return;
-        if (prev == Role.PRIMARY) {
+        if (prev == NodeRole.PRIMARY) {
             handingOver = false;
             leaseUntil = Long.MIN_VALUE;
             if (me.equals(primary)) setPrimary(null, null);
@@ -615,7 +616,7 @@ public final class GroupState {
 
     /** On the primary: start it; elsewhere: relay it to the primary, waiting up to the deadline to learn who that is. */
     private void requestSwitchover(Switchover req, long deadline) {
-        if (role == Role.PRIMARY) {
+        if (role == NodeRole.PRIMARY) {
             onSwitchover(req);
         } else if (primary != null) {
             send(primary, req);
@@ -637,7 +638,7 @@ public final class GroupState {
     private void onSwitchover(Switchover m) {
         String id = m.id();
         String from = m.from();
-        if (role != Role.PRIMARY) {
+        if (role != NodeRole.PRIMARY) {
             if (primary != null && !primary.equals(me)) send(primary, m);
             else reply(from, id, false, "no primary to switch over from", 0);
             return;
@@ -671,7 +672,7 @@ public final class GroupState {
         Switchover st = starting;
         starting = null;
         if (st == null) return;
-        if (role != Role.PRIMARY) { // lost the role while the commits drained
+        if (role != NodeRole.PRIMARY) { // lost the role while the commits drained
             handingOver = false;
             reply(st.from(), st.id(), false, me + " lost the primary role before the switchover began", 0);
             return;
@@ -684,7 +685,7 @@ public final class GroupState {
     private void progressHandover() {
         Handover h = handover;
         if (h == null) return;
-        if (role != Role.PRIMARY) {
+        if (role != NodeRole.PRIMARY) {
             // we handed over (or lost the role); done when the target shows up as primary
             if (h.target().equals(primary)) {
                 reply(h.replyTo(), h.requestId(), true, h.target() + " is primary", now - h.startedAt());
@@ -715,7 +716,7 @@ public final class GroupState {
             // moment and nominates this node (same data, earlier name) cannot make it a rival candidate in t
             vote(t, h.target());
             send(h.target(), new Nominate(me, t, "switchover from " + me));
-            changeRole(Role.SECONDARY, roleTerm, "switchover to " + h.target() + " (term " + t + ")", 0);
+            changeRole(NodeRole.SECONDARY, roleTerm, "switchover to " + h.target() + " (term " + t + ")", 0);
             broadcast(new Resign(me, roleTerm));
             broadcast(statusMessage(now, data));
         } else if (now > h.deadline()) {

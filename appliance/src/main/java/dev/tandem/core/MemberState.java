@@ -1,5 +1,6 @@
 package dev.tandem.core;
 
+import dev.tandem.api.NodeRole;
 /**
  * What one member last said about itself (its status message), as a core input.
  *
@@ -8,7 +9,7 @@ package dev.tandem.core;
  * @param lsn      this member's last change (applied or written)
  * @param role     the role it claims
  */
-public record MemberState(String name, boolean witness, int priority, Role role, long term, long lastTerm, long lsn) {
+public record MemberState(String name, boolean witness, int priority, NodeRole role, long term, long lastTerm, long lsn) {
 
     public boolean isData() {
         return !witness;

@@ -202,7 +202,7 @@ final class AdminApi {
     /** On a secondary: how old the newest applied change was when it was applied (0 on the primary and the witness). */
     private static long lagMillis(Env env) {
         JsonObject r = env.group().replicationInfo();
-        return r == null || env.group().role() == dev.tandem.core.Role.PRIMARY ? 0 : r.getLong("lag_ms", 0L);
+        return r == null || env.group().role() == dev.tandem.api.NodeRole.PRIMARY ? 0 : r.getLong("lag_ms", 0L);
     }
 
     static JsonObject nodeJson(Env env) {

@@ -4,7 +4,7 @@ import dev.tandem.cluster.GroupMember;
 import dev.tandem.config.TandemConfig;
 import dev.tandem.core.GroupState;
 import dev.tandem.core.MemberState;
-import dev.tandem.core.Role;
+import dev.tandem.api.NodeRole;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.concurrent.CompletableFuture;
@@ -23,7 +23,7 @@ public final class GroupJson {
                 .put("term", r.term()).put("priority", config.node().priority()).put("group", config.group().name())
                 .put("primary", r.primary()).put("address", config.group().bind().toString()).put("http", st.httpUrl())
                 .put("maintenance", st.maintenance()).put("last_decision", st.lastDecision())
-                .put("lease_ms", r.role() == Role.PRIMARY ? Math.max(0, r.leaseUntil() - now) : 0);
+                .put("lease_ms", r.role() == NodeRole.PRIMARY ? Math.max(0, r.leaseUntil() - now) : 0);
         if (!config.isWitness()) {
             GroupState.Data d = g.data();
             o.put("lsn", d.lastLsn()).put("last_term", d.lastTerm()).put("lag", Math.max(0, primaryLsn(g, d.lastLsn()) - d.lastLsn()));
@@ -35,7 +35,7 @@ public final class GroupJson {
     private static long primaryLsn(GroupMember g, long myLsn) {
         dev.tandem.core.RoleState r = g.roleState();
         String p = r.primary();
-        return r.role() == Role.PRIMARY ? myLsn : g.state().peers().values().stream()
+        return r.role() == NodeRole.PRIMARY ? myLsn : g.state().peers().values().stream()
                 .filter(x -> x.state().name().equals(p)).mapToLong(x -> x.state().lsn()).findFirst().orElse(myLsn);
     }
 

@@ -1,7 +1,7 @@
 package dev.tandem.node;
 
 import dev.tandem.cluster.GroupMember;
-import dev.tandem.core.Role;
+import dev.tandem.api.NodeRole;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Timer;
@@ -50,7 +50,7 @@ public final class NodeMetrics {
         new FileDescriptorMetrics().bindTo(registry);
         // registered now, not at the first role change: a promotion (whose listener records it) never waits for
         // Micrometer to build its first histogram, and the series exist from the start (0 until something happens)
-        for (Role r : Role.values()) roleChanges(r.name());
+        for (NodeRole r : NodeRole.values()) roleChanges(r.name());
         failoverTimer();
     }
 
@@ -76,11 +76,11 @@ public final class NodeMetrics {
 
     /** The gauges of this node's group membership; {@code replicationInfo} is null on a witness. */
     public void bind(GroupMember member, Supplier<JsonObject> replicationInfo, Supplier<Long> lsn) {
-        for (Role r : Role.values()) {
+        for (NodeRole r : NodeRole.values()) {
             Gauge.builder("tandem.role", member, m -> m.role() == r ? 1 : 0).tag("role", r.name())
                     .description("1 for the role this node has now, 0 for the others").register(registry);
         }
-        Gauge.builder("tandem.primary", member, m -> m.role() == Role.PRIMARY ? 1 : 0)
+        Gauge.builder("tandem.primary", member, m -> m.role() == NodeRole.PRIMARY ? 1 : 0)
                 .description("1 while this node is the primary of its group").register(registry);
         Gauge.builder("tandem.term", member, GroupMember::term).description("the newest term this node knows").register(registry);
         Gauge.builder("tandem.maintenance", member, m -> m.maintenance() ? 1 : 0)

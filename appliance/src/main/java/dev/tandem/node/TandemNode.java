@@ -4,7 +4,7 @@ import dev.tandem.cluster.ClusterChannel;
 import dev.tandem.cluster.GroupMember;
 import dev.tandem.cluster.TermFile;
 import dev.tandem.config.TandemConfig;
-import dev.tandem.core.Role;
+import dev.tandem.api.NodeRole;
 import dev.tandem.http.Durability;
 import dev.tandem.http.HttpApi;
 import dev.tandem.replication.Replication;
@@ -112,7 +112,7 @@ public final class TandemNode implements AutoCloseable, NodeView {
             }
 
             @Override
-            public void roleChanged(Role previous, Role now, long term, String reason, long tookMillis) {
+            public void roleChanged(NodeRole previous, NodeRole now, long term, String reason, long tookMillis) {
                 events.append("ROLE_CHANGED", new JsonObject().put("previous", previous.name()).put("new", now.name())
                         .put("term", term).put("reason", reason).put("took_ms", tookMillis));
                 deliverRoleChange(previous, now, term, reason);
@@ -187,7 +187,7 @@ public final class TandemNode implements AutoCloseable, NodeView {
         });
     }
 
-    private void deliverRoleChange(Role previous, Role now, long term, String reason) {
+    private void deliverRoleChange(NodeRole previous, NodeRole now, long term, String reason) {
         extensions.roleChanged(previous == null ? null : previous.name(), now.name(), term, reason);
         deliver("NODE_ROLE_CHANGED", new JsonObject().put("previous", previous == null ? null : previous.name()).put("new", now.name())
                 .put("term", term).put("reason", reason));

@@ -2,7 +2,7 @@ package dev.tandem.replication;
 
 import dev.tandem.cluster.GroupMember;
 import dev.tandem.config.TandemConfig;
-import dev.tandem.core.Role;
+import dev.tandem.api.NodeRole;
 import dev.tandem.core.WriteRefused;
 import dev.tandem.store.Change;
 import dev.tandem.store.Replica;
@@ -105,7 +105,7 @@ public final class Replication implements AutoCloseable {
         store.onCommit(lsn -> scheduleShip());
         group.addListener(new GroupMember.Listener() {
             @Override
-            public void roleChanged(Role previous, Role now, long term, String reason, long tookMillis) {}
+            public void roleChanged(NodeRole previous, NodeRole now, long term, String reason, long tookMillis) {}
 
             @Override
             public void event(String type, JsonObject data) {
@@ -142,7 +142,7 @@ public final class Replication implements AutoCloseable {
 
     /** A secondary that applies the primary's changes and has caught up with it. */
     public boolean caughtUp() {
-        return caughtUp && group.role() == Role.SECONDARY && caughtUpTerm == group.term();
+        return caughtUp && group.role() == NodeRole.SECONDARY && caughtUpTerm == group.term();
     }
 
     private void setCaughtUp(boolean value, long primaryTerm) {
@@ -185,11 +185,11 @@ public final class Replication implements AutoCloseable {
     // ------------------------------------------------------------------ worker thread
 
     private void tick() {
-        if (group.role() != Role.SECONDARY) {
+        if (group.role() != NodeRole.SECONDARY) {
             setCaughtUp(false, -1);
             followingPrimary = null;
         }
-        if (group.role() == Role.PRIMARY) {
+        if (group.role() == NodeRole.PRIMARY) {
             checkSyncTimeout();
             ship();
             long idle = now() - 2 * config.group().heartbeatInterval().toMillis();
@@ -204,7 +204,7 @@ public final class Replication implements AutoCloseable {
             degraded = false;
             ackedLsn = 0;
             String p = group.primary();
-            if (group.role() != Role.SECONDARY || p == null) {
+            if (group.role() != NodeRole.SECONDARY || p == null) {
                 followingPrimary = null;
                 setCaughtUp(false, -1);
             } else if (!p.equals(followingPrimary) || followingTerm != group.term() || now() - lastFromPrimary > 1000) {
@@ -284,7 +284,7 @@ public final class Replication implements AutoCloseable {
     // --- primary ---
 
     private void onHello(String from, JsonObject m) {
-        if (group.role() != Role.PRIMARY) return;
+        if (group.role() != NodeRole.PRIMARY) return;
         long lsn = m.getLong("lsn"), term = m.getLong("term");
         Follower f = followers.computeIfAbsent(from, k -> new Follower());
         f.streaming = false;
@@ -317,7 +317,7 @@ public final class Replication implements AutoCloseable {
     }
 
     private void ship() {
-        if (group.role() != Role.PRIMARY) return;
+        if (group.role() != NodeRole.PRIMARY) return;
         for (var e : followers.entrySet()) {
             Follower f = e.getValue();
             while (f.streaming && f.next <= store.lastLsn() && f.next - f.acked <= IN_FLIGHT
@@ -341,7 +341,7 @@ public final class Replication implements AutoCloseable {
 
     private void onAck(String from, long lsn) {
         Follower f = followers.get(from);
-        if (f == null || group.role() != Role.PRIMARY) return;
+        if (f == null || group.role() != NodeRole.PRIMARY) return;
         f.acked = Math.max(f.acked, lsn);
         while (!f.unacked.isEmpty() && f.unacked.peekFirst() <= f.acked) f.unacked.removeFirst();
         ackedLsn = Math.max(ackedLsn, f.acked);
@@ -397,7 +397,7 @@ public final class Replication implements AutoCloseable {
     }
 
     private void sendSnapshot(String to) {
-        if (group.role() != Role.PRIMARY) return;
+        if (group.role() != NodeRole.PRIMARY) return;
         long t0 = now();
         Snapshot snap = replica.snapshot();
         int parts = Math.max(1, (snap.docs().size() + SNAPSHOT_CHUNK - 1) / SNAPSHOT_CHUNK);
@@ -428,7 +428,7 @@ public final class Replication implements AutoCloseable {
                     .put("reason", "term " + t + " is older than term " + group.term() + " known here"));
             return false;
         }
-        return group.role() == Role.SECONDARY && from.equals(group.primary());
+        return group.role() == NodeRole.SECONDARY && from.equals(group.primary());
     }
 
     /** One change batch, or several consecutive ones of the same sender and term (in order), applied in one transaction. */
@@ -471,7 +471,7 @@ public final class Replication implements AutoCloseable {
     }
 
     private void onHistory(String from, JsonObject m) {
-        if (group.role() != Role.SECONDARY || !from.equals(group.primary())) return;
+        if (group.role() != NodeRole.SECONDARY || !from.equals(group.primary())) return;
         long common = commonPoint(replica.termRanges(), m.getJsonArray("ranges"));
         long mine = store.lastLsn();
         if (mine > common) {

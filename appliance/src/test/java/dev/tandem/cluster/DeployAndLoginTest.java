@@ -73,7 +73,7 @@ class DeployAndLoginTest {
 
             // the primary goes away: the survivor serves the workflow and honours the token
             g.nodes.get(primary).close();
-            await(secondary + " primary", SOON, () -> g.role(secondary) == dev.tandem.core.Role.PRIMARY && g.nodes.get(secondary).group().mayAcknowledge());
+            await(secondary + " primary", SOON, () -> g.role(secondary) == dev.tandem.api.NodeRole.PRIMARY && g.nodes.get(secondary).group().mayAcknowledge());
             assertThat(whoami(onSecondary, token)).isEqualTo("alice");
             await("greet's hook saw the promotion", SOON, () -> onSecondary.get("/workflows/greet/").json().getJsonArray("roles")
                     .stream().anyMatch(r -> "PRIMARY".equals(((io.vertx.core.json.JsonArray) r).getString(1))));

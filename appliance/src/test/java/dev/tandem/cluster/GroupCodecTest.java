@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.tandem.core.GroupMessage;
-import dev.tandem.core.Role;
+import dev.tandem.api.NodeRole;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -12,8 +12,8 @@ import org.junit.jupiter.api.Test;
 /** The wire form of the group's messages: every kind survives the trip, and a bad one is refused with the reason. */
 class GroupCodecTest {
     static final List<GroupMessage> ALL = List.of(
-            new GroupMessage.Status("node-a", false, 100, Role.PRIMARY, 7, 6, 1234, "http://127.0.0.1:8080", "127.0.0.1:7800", true, 3, 99),
-            new GroupMessage.Status("witness", true, 0, Role.WITNESS, 7, 0, 0, null, null, false, 0, 5),
+            new GroupMessage.Status("node-a", false, 100, NodeRole.PRIMARY, 7, 6, 1234, "http://127.0.0.1:8080", "127.0.0.1:7800", true, 3, 99),
+            new GroupMessage.Status("witness", true, 0, NodeRole.WITNESS, 7, 0, 0, null, null, false, 0, 5),
             new GroupMessage.Ack("node-b", 7, 99),
             new GroupMessage.Nominate("node-b", 8, "primary node-a lost"),
             new GroupMessage.RequestVote("node-b", 8, 90, 7, 1234, 120),

@@ -3,7 +3,7 @@ package dev.tandem.cluster;
 import static dev.tandem.cluster.LocalGroup.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.tandem.core.Role;
+import dev.tandem.api.NodeRole;
 import dev.tandem.node.TandemNode;
 import dev.tandem.testing.Http;
 import io.vertx.core.json.JsonArray;
@@ -23,15 +23,15 @@ class HookOrderTest {
         Path workflows = Path.of(HookOrderTest.class.getResource("/hook-workflows").toURI());
         try (LocalGroup g = LocalGroup.start(root, workflows, "majority", "node-a:data", "node-b:data", "witness:witness")) {
             await("a primary and a caught-up secondary", Duration.ofSeconds(60), () ->
-                    (g.role("node-a") == Role.PRIMARY && g.nodes.get("node-b").replication().caughtUp())
-                            || (g.role("node-b") == Role.PRIMARY && g.nodes.get("node-a").replication().caughtUp()));
-            String first = g.role("node-a") == Role.PRIMARY ? "node-b" : "node-a";
+                    (g.role("node-a") == NodeRole.PRIMARY && g.nodes.get("node-b").replication().caughtUp())
+                            || (g.role("node-b") == NodeRole.PRIMARY && g.nodes.get("node-a").replication().caughtUp()));
+            String first = g.role("node-a") == NodeRole.PRIMARY ? "node-b" : "node-a";
             String second = first.equals("node-a") ? "node-b" : "node-a";
             for (int i = 0; i < 10; i++) {
                 String target = i % 2 == 0 ? first : second;
                 var r = g.group("witness").switchover(target).get();
                 assertThat(r.getBoolean("ok")).as(r.encode()).isTrue();
-                await(target + " primary", Duration.ofSeconds(60), () -> g.role(target) == Role.PRIMARY);
+                await(target + " primary", Duration.ofSeconds(60), () -> g.role(target) == NodeRole.PRIMARY);
             }
             for (String name : new String[] {"node-a", "node-b"}) {
                 TandemNode n = g.nodes.get(name);

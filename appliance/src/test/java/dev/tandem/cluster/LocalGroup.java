@@ -1,7 +1,7 @@
 package dev.tandem.cluster;
 
 import dev.tandem.config.ConfigLoader;
-import dev.tandem.core.Role;
+import dev.tandem.api.NodeRole;
 import dev.tandem.node.TandemNode;
 import dev.tandem.testing.TestNode;
 import java.nio.file.Files;
@@ -70,7 +70,7 @@ final class LocalGroup implements AutoCloseable {
         return nodes.get(name).group();
     }
 
-    Role role(String name) {
+    NodeRole role(String name) {
         return group(name).role();
     }
 
@@ -112,8 +112,8 @@ final class LocalGroup implements AutoCloseable {
     /** Waits for one data node to be primary and the other its secondary; returns the primary's name. */
     String awaitPrimaryAndSecondary(Duration deadline) {
         await("one primary and one secondary: " + primaries(), deadline, () ->
-                (role("node-a") == Role.PRIMARY && role("node-b") == Role.SECONDARY) || (role("node-b") == Role.PRIMARY && role("node-a") == Role.SECONDARY));
-        return role("node-a") == Role.PRIMARY ? "node-a" : "node-b";
+                (role("node-a") == NodeRole.PRIMARY && role("node-b") == NodeRole.SECONDARY) || (role("node-b") == NodeRole.PRIMARY && role("node-a") == NodeRole.SECONDARY));
+        return role("node-a") == NodeRole.PRIMARY ? "node-a" : "node-b";
     }
 
     static String other(String name) {

@@ -3,7 +3,7 @@ package dev.tandem.cluster;
 import static dev.tandem.cluster.LocalGroup.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.tandem.core.Role;
+import dev.tandem.api.NodeRole;
 import dev.tandem.node.TandemNode;
 import dev.tandem.store.StoreTx;
 import java.nio.file.Path;
@@ -101,9 +101,9 @@ class ReplicationGroupTest {
     @Test
     void quorumNone_theFormerPrimarysChangesArePreservedAsDivergentAndItFollowsTheGroup() throws Exception {
         try (LocalGroup g = LocalGroup.start(root, "none", "node-a:data", "node-b:data")) {
-            await("one primary, the other caught up", SOON, () -> (g.role("node-a") == Role.PRIMARY || g.role("node-b") == Role.PRIMARY)
+            await("one primary, the other caught up", SOON, () -> (g.role("node-a") == NodeRole.PRIMARY || g.role("node-b") == NodeRole.PRIMARY)
                     && (g.nodes.get("node-a").replication().caughtUp() || g.nodes.get("node-b").replication().caughtUp()));
-            TandemNode first = g.role("node-a") == Role.PRIMARY ? g.nodes.get("node-a") : g.nodes.get("node-b");
+            TandemNode first = g.role("node-a") == NodeRole.PRIMARY ? g.nodes.get("node-a") : g.nodes.get("node-b");
             TandemNode other = first == g.nodes.get("node-a") ? g.nodes.get("node-b") : g.nodes.get("node-a");
             write(first, "common-", 20);
 
@@ -114,7 +114,7 @@ class ReplicationGroupTest {
 
             g.heal();
             await("the former primary follows the newer term and has caught up", Duration.ofSeconds(60),
-                    () -> first.group().role() == Role.SECONDARY && first.replication().caughtUp()
+                    () -> first.group().role() == NodeRole.SECONDARY && first.replication().caughtUp()
                             && first.store().lastLsn() == other.store().lastLsn());
             assertSameData(first, other);
             var kept = first.store().replica().divergent(100);

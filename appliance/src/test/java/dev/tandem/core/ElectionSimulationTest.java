@@ -1,5 +1,6 @@
 package dev.tandem.core;
 
+import dev.tandem.api.NodeRole;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.ArrayList;
@@ -25,14 +26,14 @@ class ElectionSimulationTest {
         long term;         // durable
         String votedFor;   // durable: whom it voted for in term, or null
         long lastTerm, lsn; // durable data
-        Role role;
+        NodeRole role;
         boolean alive = true;
 
         Node(String name, boolean witness, int priority) {
             this.name = name;
             this.witness = witness;
             this.priority = priority;
-            this.role = witness ? Role.WITNESS : Role.NOT_IN_GROUP;
+            this.role = witness ? NodeRole.WITNESS : NodeRole.NOT_IN_GROUP;
         }
 
         MemberState state() {
@@ -63,23 +64,23 @@ class ElectionSimulationTest {
             switch (rnd.nextInt(7)) {
                 case 0 -> { for (int i = 0; i < 3; i++) side[i] = rnd.nextInt(2); } // new partition
                 case 1 -> { for (int i = 0; i < 3; i++) side[i] = 0; } // heal
-                case 2 -> { Node n = nodes.get(rnd.nextInt(3)); n.alive = !n.alive; if (!n.witness) n.role = Role.NOT_IN_GROUP; }
+                case 2 -> { Node n = nodes.get(rnd.nextInt(3)); n.alive = !n.alive; if (!n.witness) n.role = NodeRole.NOT_IN_GROUP; }
                 case 3 -> { // the primary writes (only while it is primary)
-                    for (Node n : nodes) if (n.alive && n.role == Role.PRIMARY) { n.lsn++; n.lastTerm = n.term; }
+                    for (Node n : nodes) if (n.alive && n.role == NodeRole.PRIMARY) { n.lsn++; n.lastTerm = n.term; }
                 }
                 case 4 -> maintenance = rnd.nextInt(4) == 0;
                 default -> { }
             }
             // replication (sync-ish): a secondary in the primary's partition copies its data
             for (Node p : nodes) {
-                if (!p.alive || p.role != Role.PRIMARY) continue;
+                if (!p.alive || p.role != NodeRole.PRIMARY) continue;
                 for (Node s : nodes) {
                     if (s != p && s.alive && !s.witness && side[nodes.indexOf(s)] == side[nodes.indexOf(p)] && s.term <= p.term) {
                         s.lastTerm = p.lastTerm;
                         s.lsn = p.lsn;
                         if (p.term > s.term) s.votedFor = null;
                         s.term = p.term;
-                        s.role = Role.SECONDARY;
+                        s.role = NodeRole.SECONDARY;
                     }
                 }
             }
@@ -90,7 +91,7 @@ class ElectionSimulationTest {
                 if (members.isEmpty()) continue;
                 GroupView view = new GroupView(members.get(0).name, members.stream().map(Node::state).toList(), 3, true, preempt, maintenance);
                 if (!view.hasQuorum()) {
-                    members.stream().filter(n -> !n.witness).forEach(n -> n.role = Role.NOT_IN_GROUP);
+                    members.stream().filter(n -> !n.witness).forEach(n -> n.role = NodeRole.NOT_IN_GROUP);
                     continue;
                 }
                 Decision d = Election.decide(view);
@@ -104,7 +105,7 @@ class ElectionSimulationTest {
                     if (d.term() > v.term) {
                         v.term = d.term(); // recorded durably before answering
                         v.votedFor = null;
-                        if (v.role == Role.PRIMARY) v.role = Role.SECONDARY;
+                        if (v.role == NodeRole.PRIMARY) v.role = NodeRole.SECONDARY;
                     }
                     if (vote.granted()) {
                         v.votedFor = cand.name;
@@ -114,8 +115,8 @@ class ElectionSimulationTest {
                 if (votes >= Election.votesNeeded(3, true)) {
                     String earlier = primaryOfTerm.putIfAbsent(d.term(), cand.name);
                     assertThat(earlier).as("two primaries in term %d", d.term()).isNull();
-                    for (Node n : nodes) if (n.role == Role.PRIMARY && n != cand && n.alive && side[nodes.indexOf(n)] == part) n.role = Role.SECONDARY;
-                    cand.role = Role.PRIMARY;
+                    for (Node n : nodes) if (n.role == NodeRole.PRIMARY && n != cand && n.alive && side[nodes.indexOf(n)] == part) n.role = NodeRole.SECONDARY;
+                    cand.role = NodeRole.PRIMARY;
                     elections++;
                 }
             }

@@ -1,5 +1,6 @@
 package dev.tandem.core;
 
+import dev.tandem.api.NodeRole;
 import dev.tandem.core.GroupState.Effect;
 import dev.tandem.core.GroupState.Input;
 import java.util.ArrayList;
@@ -81,7 +82,7 @@ final class GroupSim {
     final List<long[]> acknowledged = new ArrayList<>();
     final Map<String, String> votes = new HashMap<>(); // member + "@" + term -> candidate
     final List<String> trace = new ArrayList<>();
-    /** Role changes and switchover results since the last {@link #takeNotes()}: what a scenario prints. */
+    /** NodeRole changes and switchover results since the last {@link #takeNotes()}: what a scenario prints. */
     private final List<String> notes = new ArrayList<>();
     boolean traceOn;
     int elections, failures;
@@ -256,7 +257,7 @@ final class GroupSim {
         } else if (e instanceof Effect.RoleChanged r) {
             trace(m.name + ": " + r.previous() + " -> " + r.now() + " (term " + r.term() + "): " + r.reason());
             notes.add(m.name + ": " + r.previous() + " -> " + r.now() + " (term " + r.term() + "): " + r.reason());
-            if (r.now() == Role.PRIMARY) {
+            if (r.now() == NodeRole.PRIMARY) {
                 elections++;
                 for (long[] w : acknowledged) {
                     if (!has(m, w)) fail(m.name + " became primary of term " + r.term() + " without acknowledged write lsn " + w[0] + " (term " + w[1] + ")");
@@ -298,7 +299,7 @@ final class GroupSim {
         p.lastTerm = term;
         boolean copied = false;
         for (Member o : members.values()) {
-            if (o == p || o.witness || !canTalk(p.name, o.name) || o.paused || o.state.role() != Role.SECONDARY) continue;
+            if (o == p || o.witness || !canTalk(p.name, o.name) || o.paused || o.state.role() != NodeRole.SECONDARY) continue;
             o.log.clear();
             o.log.addAll(p.log.stream().map(long[]::clone).toList());
             o.lsn = p.lsn;
@@ -312,9 +313,9 @@ final class GroupSim {
     /** A secondary that follows a primary it can reach takes the primary's history (catch-up; divergence is kept aside). */
     void catchUp() {
         for (Member p : members.values()) {
-            if (!p.up || p.paused || p.state.role() != Role.PRIMARY) continue;
+            if (!p.up || p.paused || p.state.role() != NodeRole.PRIMARY) continue;
             for (Member o : members.values()) {
-                if (o == p || o.witness || !o.up || o.paused || !canTalk(p.name, o.name) || o.state.role() != Role.SECONDARY
+                if (o == p || o.witness || !o.up || o.paused || !canTalk(p.name, o.name) || o.state.role() != NodeRole.SECONDARY
                         || !p.name.equals(o.state.primary())) continue;
                 o.log.clear();
                 o.log.addAll(p.log.stream().map(long[]::clone).toList());
