@@ -9,7 +9,7 @@ import { initTimeline, addEvents, addNodeNames, sampleLag } from './timeline.js'
 import { initActions } from './actions.js';
 import { initPages, route, currentPage, loadWorkflows, loadUsers, loadDivergent } from './pages.js';
 
-const REFRESH_ON = new Set(['ROLE_CHANGED', 'PEER_JOINED', 'PEER_LOST', 'MAINTENANCE_CHANGED', 'REPLICATION_DEGRADED', 'REPLICATION_RESTORED']);
+const REFRESH_ON = new Set(['NODE_ROLE_CHANGED', 'PEER_JOINED', 'PEER_LOST', 'MAINTENANCE_CHANGED', 'REPLICATION_DEGRADED', 'REPLICATION_RESTORED']);
 
 let loop = null;
 let stream = null, streamUrl = null;

@@ -19,7 +19,7 @@ let visible = false;
 let renderTimer = null;
 
 const KINDS = {
-  ROLE_CHANGED: 'role', HOOK_RUN: 'hook', PEER_JOINED: 'peer', PEER_LOST: 'peer',
+  NODE_ROLE_CHANGED: 'role', HOOK_RUN: 'hook', PEER_JOINED: 'peer', PEER_LOST: 'peer',
   REPLICATION_DEGRADED: 'replication', REPLICATION_RESTORED: 'replication',
   DIVERGENCE_PRESERVED: 'divergence', MAINTENANCE_CHANGED: 'maintenance', AUDIT: 'audit',
 };
@@ -60,7 +60,7 @@ export function addNodeNames(names) {
 export function describe(ev) {
   const d = ev.data || {};
   switch (ev.type) {
-    case 'ROLE_CHANGED': {
+    case 'NODE_ROLE_CHANGED': {
       let s = `${ev.node} became ${d.new ?? '?'}`;
       if (d.term != null) s += ` in term ${d.term}`;
       if (d.previous) s += ` (was ${d.previous})`;
@@ -112,7 +112,7 @@ function item(ev) {
     'data-type': ev.type, 'data-node': ev.node, 'data-id': ev.id, 'data-key': ev.key, tabindex: 0,
     'aria-expanded': String(open),
     'data-outcome': ev.type === 'HOOK_RUN' || ev.type === 'AUDIT' ? d.outcome ?? '' : null,
-    'data-took-ms': ev.type === 'ROLE_CHANGED' && d.new === 'PRIMARY' && isNum(d.took_ms) ? d.took_ms : null,
+    'data-took-ms': ev.type === 'NODE_ROLE_CHANGED' && d.new === 'PRIMARY' && isNum(d.took_ms) ? d.took_ms : null,
   },
   h('time', { datetime: new Date(ev.time).toISOString(), title: dateTime(ev.time), text: clock(ev.time) }),
   h('span', { class: 'event-node', text: ev.node }),
@@ -235,7 +235,7 @@ function createCharts() {
 function updateCharts() {
   if (!visible) return;
   if (!failChart) createCharts();
-  const promos = events.filter((e) => e.type === 'ROLE_CHANGED' && e.data.new === 'PRIMARY' && isNum(e.data.took_ms))
+  const promos = events.filter((e) => e.type === 'NODE_ROLE_CHANGED' && e.data.new === 'PRIMARY' && isNum(e.data.took_ms))
     .slice(0, 50).reverse();
   failChart.data.labels = promos.map((e) => [clock(e.time), `term ${e.data.term ?? '?'} · ${e.node}`]);
   failChart.data.datasets[0].data = promos.map((e) => e.data.took_ms);

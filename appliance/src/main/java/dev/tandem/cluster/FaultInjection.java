@@ -36,7 +36,7 @@ public final class FaultInjection {
         List<String> found = new ArrayList<>();
         View v = channel.getView();
         for (Address a : v == null ? List.<Address>of() : v.getMembers()) {
-            String n = GroupMember.name(a);
+            String n = GroupChannel.name(a);
             if (names.contains(n)) {
                 discard.addIgnoreMember(a);
                 found.add(n);

@@ -5,12 +5,12 @@ import dev.tandem.core.GroupMessage;
 import dev.tandem.core.GroupState;
 import dev.tandem.core.GroupState.Effect;
 import dev.tandem.core.GroupState.Input;
+import dev.tandem.api.EventId;
 import dev.tandem.api.NodeRole;
 import dev.tandem.core.RoleState;
 import dev.tandem.core.TimingRules;
 import dev.tandem.core.WriteRefused;
 import io.vertx.core.json.JsonObject;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -21,13 +21,6 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
-import org.jgroups.Address;
-import org.jgroups.BytesMessage;
-import org.jgroups.JChannel;
-import org.jgroups.Message;
-import org.jgroups.Receiver;
-import org.jgroups.View;
-import org.jgroups.util.NameCache;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -62,14 +55,15 @@ public final class GroupMember implements AutoCloseable {
         /** Just before this node starts acting as primary of {@code term} (writes will carry it). */
         default void becomingPrimary(long term) {}
 
-        default void event(String type, JsonObject data) {}
+        /** An event of the group: a peer joined or was lost, maintenance changed. */
+        default void event(EventId id, JsonObject data) {}
     }
 
     private final TandemConfig config;
     private final String me;
     private final TermFile terms;
     private final DataState data;
-    private final JChannel channel;
+    private final GroupChannel channel;
     private final ScheduledExecutorService loop;
     private final List<Listener> listeners = new CopyOnWriteArrayList<>();
     private final MaintenanceFile maintenanceFile;
@@ -77,13 +71,12 @@ public final class GroupMember implements AutoCloseable {
     private volatile RoleState published;
     private final Map<String, CompletableFuture<JsonObject>> pendingSwitchovers = new LinkedHashMap<>();
     private final List<Waiter> waiters = new ArrayList<>();
-    private final Map<String, java.util.function.BiConsumer<String, JsonObject>> handlers = new java.util.concurrent.ConcurrentHashMap<>();
     private volatile Supplier<JsonObject> replicationInfo = () -> new JsonObject().put("mode", "none");
     private final OncePerMinute logLimit = new OncePerMinute();
 
     private record Waiter(CompletableFuture<Void> future, long deadline, BooleanSupplier ready, Supplier<WriteRefused> refusal) {}
 
-    public GroupMember(TandemConfig config, TermFile terms, DataState data, JChannel channel) {
+    public GroupMember(TandemConfig config, TermFile terms, DataState data, GroupChannel channel) {
         this.config = config;
         this.me = config.node().name();
         this.terms = terms;
@@ -104,23 +97,8 @@ public final class GroupMember implements AutoCloseable {
         listeners.add(l);
     }
 
-    /** Messages whose type starts with {@code prefix} go to {@code handler(from, message)}, called on the group thread. */
-    public void onMessage(String prefix, java.util.function.BiConsumer<String, JsonObject> handler) {
-        handlers.put(prefix, handler);
-    }
-
     public void setReplicationInfo(Supplier<JsonObject> info) {
         this.replicationInfo = info;
-    }
-
-    /** Sends {@code m} to the member named {@code to} (reliable, in order, encrypted; dropped if it is not in the view). */
-    public void sendTo(String to, JsonObject m) {
-        if (to.equals(me)) {
-            onWire(m, me);
-            return;
-        }
-        Address a = addressOf(to);
-        if (a != null) send(a, m);
     }
 
     public void setHttpUrl(String url) {
@@ -129,31 +107,8 @@ public final class GroupMember implements AutoCloseable {
 
     /** Joins the group; returns once connected (the election follows on the group thread). */
     public GroupMember start() throws Exception {
-        channel.setReceiver(new Receiver() {
-            @Override
-            public void receive(Message msg) {
-                JsonObject m;
-                try {
-                    m = new JsonObject(new String(msg.getArray(), msg.getOffset(), msg.getLength(), StandardCharsets.UTF_8));
-                } catch (RuntimeException e) {
-                    if (logLimit.allow("malformed:" + msg.getSrc())) {
-                        log.warn("group: dropped a malformed message from {} ({} bytes): {}; more from it are dropped quietly for a minute",
-                                msg.getSrc(), msg.getLength(), e.getMessage() == null ? e.getClass().getSimpleName() : firstLine(e.getMessage()));
-                    }
-                    return;
-                }
-                String sender = name(msg.getSrc());
-                loop.execute(() -> guarded(() -> onWire(m, sender)));
-            }
-
-            @Override
-            public void viewAccepted(View v) {
-                List<String> names = v.getMembers().stream().map(GroupMember::name).toList();
-                boolean coordinator = channel.getAddress() != null && channel.getAddress().equals(v.getCoord());
-                String coord = String.valueOf(v.getCoord());
-                loop.execute(() -> guarded(() -> step(new Input.ViewChanged(names, coordinator, coord))));
-            }
-        });
+        channel.subscribe(GroupChannel.GROUP, (sender, m) -> loop.execute(() -> guarded(() -> onWire(m, sender))));
+        channel.onView(v -> loop.execute(() -> guarded(() -> step(new Input.ViewChanged(v.members(), v.coordinator(), v.coordinatorAddress())))));
         channel.connect(config.group().name());
         loop.scheduleAtFixedRate(() -> guarded(() -> step(new Input.Tick())), 0, config.group().heartbeatInterval().toMillis(),
                 TimeUnit.MILLISECONDS);
@@ -162,15 +117,8 @@ public final class GroupMember implements AutoCloseable {
 
     // ------------------------------------------------------------------ the driver (group thread)
 
-    /** A message off the wire (from {@code sender}): replication's go to their handler, the group's are decoded and checked first. */
+    /** A group message off the wire (from {@code sender}): decoded and checked whole before the protocol sees it. */
     private void onWire(JsonObject m, String sender) {
-        String type = m.getValue("type") instanceof String t ? t : "";
-        for (var h : handlers.entrySet()) {
-            if (type.startsWith(h.getKey())) {
-                h.getValue().accept(m.getString("from", ""), m);
-                return;
-            }
-        }
         GroupMessage gm;
         try {
             gm = GroupCodec.decode(m);
@@ -203,13 +151,7 @@ public final class GroupMember implements AutoCloseable {
         } else if (e instanceof Effect.PersistMaintenance p) {
             maintenanceFile.set(p.enabled(), p.version());
         } else if (e instanceof Effect.Send s) {
-            JsonObject wire = GroupCodec.encode(s.message());
-            if (s.to() == null) {
-                send((Address) null, wire);
-            } else {
-                Address a = addressOf(s.to());
-                if (a != null) send(a, wire);
-            }
+            channel.send(s.to(), GroupCodec.encode(s.message()));
         } else if (e instanceof Effect.Later l) {
             loop.schedule(() -> guarded(() -> step(l.input())), l.delayMs(), TimeUnit.MILLISECONDS);
         } else if (e instanceof Effect.BecomingPrimary b) {
@@ -225,7 +167,8 @@ public final class GroupMember implements AutoCloseable {
             }
             releaseWaiters();
         } else if (e instanceof Effect.Event ev) {
-            emit(ev.type(), new JsonObject(new LinkedHashMap<>(ev.data())));
+            JsonObject data = new JsonObject(new LinkedHashMap<>(ev.data()));
+            for (Listener l : listeners) l.event(ev.id(), data);
         } else if (e instanceof Effect.SwitchoverFinished f) {
             CompletableFuture<JsonObject> fut = pendingSwitchovers.remove(f.id());
             if (fut != null) {
@@ -264,11 +207,6 @@ public final class GroupMember implements AutoCloseable {
                 log.error("group: unexpected failure (the node keeps going){}", held > 0 ? " [" + held + " similar lines held back]" : "", e);
             }
         }
-    }
-
-    /** Tells the listeners about an event of the group (peers, replication, maintenance, divergence). */
-    public void emit(String type, JsonObject data) {
-        for (Listener l : listeners) l.event(type, data);
     }
 
     // ------------------------------------------------------------------ operator actions
@@ -435,41 +373,11 @@ public final class GroupMember implements AutoCloseable {
 
     /** Fault injection when the channel was built with it (tests), else null. */
     public FaultInjection faults() {
-        return FaultInjection.of(channel);
+        return channel.faults();
     }
 
-    public JChannel channel() {
+    public GroupChannel channel() {
         return channel;
-    }
-
-    // ------------------------------------------------------------------ sending
-
-    private Address addressOf(String member) {
-        View v = channel.getView();
-        if (v == null) return null;
-        for (Address a : v.getMembers()) {
-            if (member.equals(name(a))) return a;
-        }
-        return null;
-    }
-
-    private void send(Address to, JsonObject m) {
-        try {
-            channel.send(new BytesMessage(to, m.encode().getBytes(StandardCharsets.UTF_8)));
-        } catch (Exception e) {
-            log.debug("send {} failed: {}", m.getString("type"), e.toString());
-        }
-    }
-
-    static String name(Address a) {
-        String n = NameCache.get(a);
-        return n != null ? n : String.valueOf(a);
-    }
-
-    private static String firstLine(String s) {
-        int nl = s.indexOf('\n');
-        String line = nl < 0 ? s : s.substring(0, nl);
-        return line.length() > 200 ? line.substring(0, 200) : line;
     }
 
     /** The group's clock (monotonic milliseconds): leases and heartbeat ages are measured on it. */

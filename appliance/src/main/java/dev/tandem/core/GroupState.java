@@ -1,5 +1,6 @@
 package dev.tandem.core;
 
+import dev.tandem.api.EventId;
 import dev.tandem.api.NodeRole;
 import dev.tandem.core.GroupMessage.Ack;
 import dev.tandem.core.GroupMessage.Maintenance;
@@ -89,7 +90,7 @@ public final class GroupState {
         record RoleChanged(NodeRole previous, NodeRole now, long term, String reason, long tookMs) implements Effect {}
 
         /** For the event log and the hooks: PEER_JOINED, PEER_LOST, MAINTENANCE_CHANGED. */
-        record Event(String type, Map<String, Object> data) implements Effect {}
+        record Event(EventId id, Map<String, Object> data) implements Effect {}
 
         /** A switchover this node asked for has ended. */
         record SwitchoverFinished(String id, String primary, boolean ok, String message, long tookMs) implements Effect {}
@@ -350,12 +351,12 @@ public final class GroupState {
         // (a frozen node's own picture of the group is old when it wakes)
         boolean onlyLeft = before.containsAll(names);
         if (!onlyLeft || now - lastTick > 3 * s.heartbeatMs()) viewSince = now;
-        for (String n : names) if (!before.contains(n) && !n.equals(me)) event("PEER_JOINED", Map.of("peer", n));
+        for (String n : names) if (!before.contains(n) && !n.equals(me)) event(EventId.PEER_JOINED, Map.of("peer", n));
         for (String n : before) {
             if (!names.contains(n)) {
                 peers.remove(n);
                 ackedSentAt.remove(n);
-                event("PEER_LOST", Map.of("peer", n));
+                event(EventId.PEER_LOST, Map.of("peer", n));
                 if (n.equals(primary)) {
                     primaryLostAt = now;
                     setPrimary(null, null);
@@ -741,7 +742,7 @@ public final class GroupState {
         out.add(new Effect.PersistMaintenance(enabled, version));
         if (changed) {
             log("maintenance " + (enabled ? "on" : "off") + " (" + how + "): automatic failover " + (enabled ? "paused" : "resumed"));
-            event("MAINTENANCE_CHANGED", Map.of("enabled", enabled));
+            event(EventId.MAINTENANCE_CHANGED, Map.of("enabled", enabled));
         }
     }
 
@@ -784,8 +785,8 @@ public final class GroupState {
         out.add(new Effect.Send(to, m));
     }
 
-    private void event(String type, Map<String, Object> data) {
-        out.add(new Effect.Event(type, data));
+    private void event(EventId id, Map<String, Object> data) {
+        out.add(new Effect.Event(id, data));
     }
 
     private void log(String line) {

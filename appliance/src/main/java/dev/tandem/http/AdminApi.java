@@ -3,7 +3,7 @@ package dev.tandem.http;
 import dev.tandem.admin.Deployments;
 import dev.tandem.admin.SystemStore;
 import dev.tandem.cluster.GroupMember;
-import dev.tandem.node.EventLog;
+import dev.tandem.events.EventLog;
 import dev.tandem.workflows.Workflow;
 import dev.tandem.workflows.WorkflowEngine;
 import io.vertx.core.json.DecodeException;
@@ -27,7 +27,7 @@ final class AdminApi {
     /** What the write endpoints need; {@code system} and {@code deployments} are null on a witness. */
     record Env(GroupMember group, WorkflowEngine engine, String adminToken, EventLog events, SystemStore system,
                Deployments deployments, Durability durability, Forwarder forwarder, dev.tandem.store.Store store,
-               LoginLimiter logins, HttpApi.Health health, dev.tandem.node.NodeMetrics metrics, boolean metricsPublic) {}
+               LoginLimiter logins, HttpApi.Health health, dev.tandem.metrics.NodeMetrics metrics, boolean metricsPublic) {}
 
     private static int parseLimit(String text) {
         try {

@@ -2,7 +2,7 @@ package dev.tandem.http;
 
 import dev.tandem.cluster.GroupMember;
 import dev.tandem.config.TandemConfig;
-import dev.tandem.node.EventLog;
+import dev.tandem.events.EventLog;
 import dev.tandem.workflows.WorkflowEngine;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
@@ -27,7 +27,7 @@ public final class HttpApi {
     public static Router router(Vertx vertx, TandemConfig config, Health health, GroupMember group, WorkflowEngine engine,
                                 Durability durability, String adminToken, EventLog events,
                                 dev.tandem.admin.SystemStore system, dev.tandem.admin.Deployments deployments,
-                                dev.tandem.store.Store store, dev.tandem.node.NodeMetrics metrics) {
+                                dev.tandem.store.Store store, dev.tandem.metrics.NodeMetrics metrics) {
         long bodyLimit = config.http().bodyLimit();
         Router router = Router.router(vertx);
         router.route().handler(BodyHandler.create(false).setBodyLimit(bodyLimit));

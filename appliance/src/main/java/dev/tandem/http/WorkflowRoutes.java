@@ -29,10 +29,10 @@ final class WorkflowRoutes implements Handler<RoutingContext> {
     private final GroupMember group;
     private final TandemConfig config;
     private final Forwarder forwarder;
-    private final dev.tandem.node.NodeMetrics metrics;
+    private final dev.tandem.metrics.NodeMetrics metrics;
 
     WorkflowRoutes(WorkflowEngine engine, Durability durability, GroupMember group, TandemConfig config, Forwarder forwarder,
-                   dev.tandem.node.NodeMetrics metrics) {
+                   dev.tandem.metrics.NodeMetrics metrics) {
         this.metrics = metrics;
         this.engine = engine;
         this.durability = durability;

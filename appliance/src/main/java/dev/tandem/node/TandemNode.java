@@ -1,10 +1,15 @@
 package dev.tandem.node;
 
 import dev.tandem.cluster.ClusterChannel;
+import dev.tandem.cluster.GroupChannel;
 import dev.tandem.cluster.GroupMember;
 import dev.tandem.cluster.TermFile;
 import dev.tandem.config.TandemConfig;
+import dev.tandem.api.EventId;
 import dev.tandem.api.NodeRole;
+import dev.tandem.events.EventLog;
+import dev.tandem.events.NodeEvents;
+import dev.tandem.metrics.NodeMetrics;
 import dev.tandem.http.Durability;
 import dev.tandem.http.HttpApi;
 import dev.tandem.replication.Replication;
@@ -13,7 +18,6 @@ import dev.tandem.admin.Deployments;
 import dev.tandem.admin.SystemStore;
 import dev.tandem.workflows.HostCommands;
 import dev.tandem.workflows.NodeView;
-import dev.tandem.workflows.Workflow;
 import dev.tandem.workflows.WorkflowEngine;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
@@ -43,8 +47,7 @@ public final class TandemNode implements AutoCloseable, NodeView {
     private WorkflowEngine workflows;
     private GroupMember group;
     private Replication replication;
-    private final EventLog events = new EventLog();
-    private final Extensions extensions = new Extensions();
+    private final NodeEvents events;
     private volatile boolean ready;
     private SystemStore system;
     private Deployments deployments;
@@ -61,6 +64,7 @@ public final class TandemNode implements AutoCloseable, NodeView {
     public TandemNode(TandemConfig config, boolean faults) {
         this.config = config;
         this.faults = faults;
+        this.events = new NodeEvents(config.workflows().hookTimeout());
     }
 
     /** Starts everything; returns once the node is ready (workflows loaded, HTTP listening, group joined). */
@@ -82,12 +86,13 @@ public final class TandemNode implements AutoCloseable, NodeView {
             if (config.replication().fsync()) store.enableFsync();
             HostCommands commands = new HostCommands(config.workflows().commands(), config.workflows().hookTimeout(),
                     Map.of("TANDEM_NODE", node.name(), "TANDEM_GROUP", config.group().name()),
-                    run -> events.append("COMMAND_RUN", run));
+                    run -> events.record("COMMAND_RUN", run));
             workflows = new WorkflowEngine(node.dataDir().resolve("pylib"), store, this, commands)
                     .timeouts(config.workflows().requestTimeout(), config.workflows().loadTimeout());
             system = new SystemStore(store);
-            deployments = new Deployments(system, workflows, node.dataDir().resolve("deployed"), config.workflows().dir(), events::append);
+            deployments = new Deployments(system, workflows, node.dataDir().resolve("deployed"), config.workflows().dir(), events::record);
         }
+        GroupChannel channel = new GroupChannel(ClusterChannel.create(config, faults));
         group = new GroupMember(config, terms, store == null ? null : new GroupMember.DataState() {
             @Override
             public long lastTerm() {
@@ -103,7 +108,7 @@ public final class TandemNode implements AutoCloseable, NodeView {
             public void awaitCommitsInFlight() {
                 store.awaitCommitsInFlight();
             }
-        }, ClusterChannel.create(config, faults));
+        }, channel);
         group.addListener(new GroupMember.Listener() {
             @Override
             public void becomingPrimary(long term) {
@@ -113,28 +118,27 @@ public final class TandemNode implements AutoCloseable, NodeView {
 
             @Override
             public void roleChanged(NodeRole previous, NodeRole now, long term, String reason, long tookMillis) {
-                events.append("ROLE_CHANGED", new JsonObject().put("previous", previous.name()).put("new", now.name())
-                        .put("term", term).put("reason", reason).put("took_ms", tookMillis));
-                deliverRoleChange(previous, now, term, reason);
+                events.roleChanged(previous, now, term, reason, tookMillis);
             }
 
             @Override
-            public void event(String type, JsonObject data) {
-                events.append(type, data);
-                deliver(type, data);
+            public void event(EventId id, JsonObject data) {
+                events.publish(id, data);
             }
         });
         if (store != null) {
-            replication = new Replication(config, store, group);
+            replication = new Replication(config, store, group, channel, events);
             group.setReplicationInfo(replication::info);
             store.setWriteGate(group::mayWrite);
-            extensions.roleChanged(null, group.role().name(), group.term(), "workflow loaded");
-            workflows.onInstall(this::welcome); // SPEC 6, hook delivery 1: each workflow's first call, as it is installed
+            events.deliverTo(workflows, group::term);
+            events.welcomeExtensions(group.role(), group.term());
+            // SPEC 6, hook delivery 1: each workflow's first call, as it is installed
+            workflows.onInstall(wf -> events.welcome(wf, group.role(), group.term()));
         }
 
         metrics = new NodeMetrics(config.group().name(), node.name());
         metrics.bind(group, replication == null ? null : replication::info, store == null ? () -> 0L : store::lastLsn);
-        events.subscribe(metrics::onEvent);
+        events.log().subscribe(metrics::onEvent);
         // Vert.x reports its HTTP server, pools and event loops into the same registry (vertx_* series)
         vertx = Vertx.builder().with(new io.vertx.core.VertxOptions().setMetricsOptions(
                         new io.vertx.micrometer.MicrometerMetricsOptions().setEnabled(true).setJvmMetricsEnabled(false)))
@@ -149,7 +153,7 @@ public final class TandemNode implements AutoCloseable, NodeView {
         });
         HttpApi.Health health = new HttpApi.Health(() -> ready, () -> ready && group.mayAcknowledge(),
                 () -> ready && replication != null && replication.caughtUp(), this::healthSummary);
-        Router router = HttpApi.router(vertx, config, health, group, workflows, durability(), token, events, system, deployments, store, metrics);
+        Router router = HttpApi.router(vertx, config, health, group, workflows, durability(), token, events.log(), system, deployments, store, metrics);
         var bind = config.http().bind();
         http = HttpApi.server(vertx, config, router)
                 .listen(bind.port(), bind.host())
@@ -187,44 +191,8 @@ public final class TandemNode implements AutoCloseable, NodeView {
         });
     }
 
-    private void deliverRoleChange(NodeRole previous, NodeRole now, long term, String reason) {
-        extensions.roleChanged(previous == null ? null : previous.name(), now.name(), term, reason);
-        deliver("NODE_ROLE_CHANGED", new JsonObject().put("previous", previous == null ? null : previous.name()).put("new", now.name())
-                .put("term", term).put("reason", reason));
-    }
-
-    /** Queues the event for every workflow's subscribers; each hook run is recorded in the event log. */
-    private void deliver(String eventId, JsonObject data) {
-        extensions.event(eventId, data);
-        if (workflows == null) return;
-        String json = data.encode();
-        long term = data.getValue("term") instanceof Number t ? t.longValue() : group.term(); // a role change's own term
-        workflows.forEach(wf -> deliverTo(wf, eventId, json, term));
-    }
-
-    /** A workflow loaded while the node runs (deployed): its first NODE_ROLE_CHANGED call, previous None. */
-    private void welcome(Workflow wf) {
-        long term = group.term();
-        deliverTo(wf, "NODE_ROLE_CHANGED", new JsonObject().putNull("previous").put("new", group.role().name()).put("term", term)
-                .put("reason", "workflow loaded").encode(), term);
-    }
-
-    private void deliverTo(Workflow wf, String eventId, String json, long term) {
-        wf.deliver(eventId, json, config.workflows().hookTimeout()).thenAccept(runs -> {
-            for (Workflow.HookRun run : runs) {
-                events.append("HOOK_RUN", new JsonObject().put("workflow", run.workflow()).put("hook", run.hook()).put("event", eventId)
-                        .put("term", term).put("start", run.startedAtMillis()).put("duration_ms", run.durationMillis())
-                        .put("outcome", run.outcome()).put("output", run.output()).put("error", run.error()));
-                if (!run.outcome().equals("ok")) {
-                    log.warn("hook {} ({}) on {}: {} after {} ms: {}", run.hook(), run.workflow(), eventId, run.outcome(),
-                            run.durationMillis(), run.error());
-                }
-            }
-        });
-    }
-
     public EventLog events() {
-        return events;
+        return events.log();
     }
 
     public int httpPort() {
@@ -282,7 +250,7 @@ public final class TandemNode implements AutoCloseable, NodeView {
         }
         if (vertx != null) vertx.close();
         if (workflows != null) workflows.close();
-        extensions.close();
+        events.close();
         if (store != null) store.close();
     }
 }

@@ -35,7 +35,7 @@ class HookOrderTest {
             }
             for (String name : new String[] {"node-a", "node-b"}) {
                 TandemNode n = g.nodes.get(name);
-                long changes = n.events().after(0, 10_000).stream().filter(e -> ((JsonObject) e).getString("type").equals("ROLE_CHANGED")).count();
+                long changes = n.events().after(0, 10_000).stream().filter(e -> ((JsonObject) e).getString("type").equals("NODE_ROLE_CHANGED")).count();
                 Http http = Http.local(n.httpPort());
                 long end = System.nanoTime() + 15_000_000_000L;
                 JsonArray calls;

@@ -89,11 +89,11 @@ final class LocalGroup implements AutoCloseable {
     }
 
     private DISCARD discard(String name) {
-        return group(name).channel().getProtocolStack().findProtocol(DISCARD.class);
+        return group(name).channel().jgroups().getProtocolStack().findProtocol(DISCARD.class);
     }
 
     private Address address(String name) {
-        return group(name).channel().getAddress();
+        return group(name).channel().jgroups().getAddress();
     }
 
     static void await(String what, Duration deadline, BooleanSupplier condition) {

@@ -44,7 +44,10 @@ class MalformedMessageTest {
                 @Override
                 public void close() {}
             };
-            Logger groupLog = Logger.getLogger(GroupMember.class.getName()), replLog = Logger.getLogger("dev.tandem.replication.Replication");
+            // what is not JSON is dropped by the channel; a bad group message by the driver; a bad ack by replication
+            Logger channelLog = Logger.getLogger(GroupChannel.class.getName()), groupLog = Logger.getLogger(GroupMember.class.getName()),
+                    replLog = Logger.getLogger("dev.tandem.replication.Replication");
+            channelLog.addHandler(capture);
             groupLog.addHandler(capture);
             replLog.addHandler(capture);
             int port = TestNode.freePort();
@@ -68,6 +71,7 @@ class MalformedMessageTest {
                 // a last well-formed round trip through the same path shows everything sent before it was handled
                 assertThat(g.group(primary).mayAcknowledge()).isTrue();
             } finally {
+                channelLog.removeHandler(capture);
                 groupLog.removeHandler(capture);
                 replLog.removeHandler(capture);
             }

@@ -8,15 +8,15 @@ import org.junit.jupiter.api.Test;
 class ShipWindowTest {
     @Test
     void aPartialBatchWaitsForTheOutstandingOneSoCommitsDuringARoundTripTravelTogether() {
-        assertThat(Replication.maySend(1, 0)).as("idle stream: at once").isTrue();
-        assertThat(Replication.maySend(1, 1)).isFalse();
-        assertThat(Replication.maySend(511, 1)).isFalse();
+        assertThat(PrimarySide.maySend(1, 0)).as("idle stream: at once").isTrue();
+        assertThat(PrimarySide.maySend(1, 1)).isFalse();
+        assertThat(PrimarySide.maySend(511, 1)).isFalse();
     }
 
     @Test
     void fullBatchesArePipelinedForCatchUp() {
-        assertThat(Replication.maySend(512, 0)).isTrue();
-        assertThat(Replication.maySend(512, 15)).isTrue();
-        assertThat(Replication.maySend(512, 16)).as("at most 8192 changes in flight").isFalse();
+        assertThat(PrimarySide.maySend(512, 0)).isTrue();
+        assertThat(PrimarySide.maySend(512, 15)).isTrue();
+        assertThat(PrimarySide.maySend(512, 16)).as("at most 8192 changes in flight").isFalse();
     }
 }

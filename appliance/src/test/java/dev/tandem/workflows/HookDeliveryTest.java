@@ -86,7 +86,7 @@ class HookDeliveryTest {
         state(x -> x.getJsonArray("calls").size() >= 2);
         JsonObject page = http.get("/api/v1/events?after=0&limit=1000").json();
         assertThat(page.getJsonArray("events").stream().map(o -> ((JsonObject) o).getString("type")))
-                .contains("ROLE_CHANGED", "HOOK_RUN");
+                .contains("NODE_ROLE_CHANGED", "HOOK_RUN");
         long last = page.getLong("last_id");
         assertThat(http.get("/api/v1/events?after=" + last).json().getJsonArray("events")).isEmpty();
         assertThat(http.get("/api/v1/events?after=x").status()).isEqualTo(400);

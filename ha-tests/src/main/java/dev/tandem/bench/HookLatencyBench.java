@@ -10,7 +10,7 @@ import java.util.List;
 
 /**
  * Benchmark: role change to hook start. Planned switchovers back and forth on real processes; each
- * node's event log has the time of every role change (ROLE_CHANGED) and the start of every hook run
+ * node's event log has the time of every role change (NODE_ROLE_CHANGED) and the start of every hook run
  * (HOOK_RUN, here the scheduler sample's role hook); prints p50/p99 of the difference.
  *
  * <pre>bin/tandem-bench hooks [--switchovers 100]</pre>
@@ -40,7 +40,7 @@ public final class HookLatencyBench {
                 java.util.Map<Long, Long> changedAt = new java.util.HashMap<>();
                 for (JsonObject e : events) {
                     JsonObject d = e.getJsonObject("data");
-                    if (e.getString("type").equals("ROLE_CHANGED")) {
+                    if (e.getString("type").equals("NODE_ROLE_CHANGED")) {
                         changedAt.put(d.getLong("term"), e.getLong("time"));
                     } else if (e.getString("type").equals("HOOK_RUN") && d.getString("event").equals("NODE_ROLE_CHANGED")
                             && changedAt.containsKey(d.getLong("term"))) {

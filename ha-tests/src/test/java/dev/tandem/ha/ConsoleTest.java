@@ -273,7 +273,7 @@ class ConsoleTest {
         browser.shot("after-kill");
         browser.open(browser.driver.getCurrentUrl().replaceAll("#.*", "") + "#/timeline"); // a hash change: the page stays loaded
         WebElement failover = browser.await("the failover in the timeline", SOON, d -> d.findElements(
-                        By.cssSelector("#timeline-list .event[data-type='ROLE_CHANGED'][data-node='" + secondary.name + "'][data-took-ms]")).stream()
+                        By.cssSelector("#timeline-list .event[data-type='NODE_ROLE_CHANGED'][data-node='" + secondary.name + "'][data-took-ms]")).stream()
                 .findFirst().orElse(null));
         assertThat(Long.parseLong(failover.getAttribute("data-took-ms"))).isGreaterThanOrEqualTo(0);
         assertThat(failover.getText()).contains("ms");

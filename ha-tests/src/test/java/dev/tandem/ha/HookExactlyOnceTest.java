@@ -33,7 +33,7 @@ class HookExactlyOnceTest {
             for (String name : new String[] {"node-a", "node-b"}) {
                 NodeProcess n = g.node(name);
                 long changes = ProcessGroup.getJson(n, "/api/v1/events?limit=1000").getJsonArray("events").stream()
-                        .filter(e -> ((JsonObject) e).getString("type").equals("ROLE_CHANGED")).count();
+                        .filter(e -> ((JsonObject) e).getString("type").equals("NODE_ROLE_CHANGED")).count();
                 assertThat(changes).as(name + " changed role at least 20 times").isGreaterThanOrEqualTo(20);
                 await(name + ": every call delivered", SOON, () -> calls(n).size() == changes + 1);
                 JsonArray calls = calls(n);

@@ -1,4 +1,4 @@
-package dev.tandem.node;
+package dev.tandem.metrics;
 
 import dev.tandem.cluster.GroupMember;
 import dev.tandem.api.NodeRole;
@@ -136,7 +136,7 @@ public final class NodeMetrics {
     public void onEvent(JsonObject event) {
         JsonObject data = event.getJsonObject("data", new JsonObject());
         switch (event.getString("type", "")) {
-            case "ROLE_CHANGED" -> {
+            case "NODE_ROLE_CHANGED" -> {
                 lastRoleChangeMillis = event.getLong("time", System.currentTimeMillis());
                 String to = data.getString("new", "?");
                 roleChanges(to).increment();

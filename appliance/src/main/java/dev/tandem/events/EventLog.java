@@ -1,4 +1,4 @@
-package dev.tandem.node;
+package dev.tandem.events;
 
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;

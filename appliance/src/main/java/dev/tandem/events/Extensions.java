@@ -1,4 +1,4 @@
-package dev.tandem.node;
+package dev.tandem.events;
 
 import dev.tandem.api.EventId;
 import dev.tandem.api.GroupEvent;
@@ -29,18 +29,12 @@ final class Extensions implements AutoCloseable {
         }
     }
 
-    void roleChanged(String previous, String now, long term, String reason) {
-        NodeRoleChanged change = new NodeRoleChanged(previous == null ? null : NodeRole.valueOf(previous), NodeRole.valueOf(now), term, reason);
+    void roleChanged(NodeRole previous, NodeRole now, long term, String reason) {
+        NodeRoleChanged change = new NodeRoleChanged(previous, now, term, reason);
         for (Loaded l : loaded) l.thread().execute(() -> call(l, () -> l.listener().onRoleChanged(change)));
     }
 
-    void event(String type, JsonObject data) {
-        EventId id;
-        try {
-            id = EventId.valueOf(type);
-        } catch (IllegalArgumentException internal) {
-            return; // node-internal event types (hook runs, ...) are not part of the API
-        }
+    void event(EventId id, JsonObject data) {
         GroupEvent e = new GroupEvent(id, data.getMap());
         for (Loaded l : loaded) l.thread().execute(() -> call(l, () -> l.listener().onEvent(e)));
     }
