@@ -1,6 +1,6 @@
 package dev.tandem.cluster;
 
-import static dev.tandem.cluster.LocalGroup.await;
+import static dev.tandem.testing.Await.until;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tandem.node.AdminToken;
@@ -21,7 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
  * the other node after failover.
  */
 class DeployAndLoginTest {
-    static final Duration SOON = Duration.ofSeconds(60); // a deadline, not a bound: CI machines run 2-3x slower than a quiet one
+    static final Duration SOON = dev.tandem.testing.Bound.soon().deadline(); // no promise behind it: the CI deadline only
     @TempDir
     Path root;
 
@@ -48,7 +48,7 @@ class DeployAndLoginTest {
             assertThat(deployed.json().getString("source")).isEqualTo("deployed");
             assertThat(deployed.json().getString("deployed_by")).isEqualTo("admin-token");
             assertThat(onPrimary.get("/workflows/greet/").json().getInteger("version")).isEqualTo(1);
-            await("greet runs on the secondary", SOON, () -> onSecondary.get("/workflows/greet/").status() == 200);
+            until("greet runs on the secondary", SOON, () -> onSecondary.get("/workflows/greet/").status() == 200);
             JsonObject there = onSecondary.get("/workflows/greet/").json();
             assertThat(there.getString("node")).isEqualTo(secondary);
             assertThat(there.getJsonArray("roles").getJsonArray(0).getList()).as("its first role call")
@@ -58,7 +58,7 @@ class DeployAndLoginTest {
             byte[] v2 = Http.zip(greet, Map.of("workflow.py", Files.readString(greet.resolve("workflow.py")).replace("VERSION = 1", "VERSION = 2")));
             assertThat(onPrimary.send(zipPost(onPrimary, "/api/v1/workflows?name=greet", v2, adminToken)).status()).isEqualTo(201);
             // while the secondary swaps the versions, greet may answer 503 for a moment (no "version" then)
-            await("version 2 on the secondary", SOON, () -> Integer.valueOf(2).equals(onSecondary.get("/workflows/greet/").json().getInteger("version")));
+            until("version 2 on the secondary", SOON, () -> Integer.valueOf(2).equals(onSecondary.get("/workflows/greet/").json().getInteger("version")));
 
             // a user, and a login through the secondary
             assertThat(onPrimary.send(json(onPrimary, "/api/v1/users", "{\"user\": \"alice\", \"password\": \"correct horse\"}", adminToken)).status())
@@ -73,9 +73,9 @@ class DeployAndLoginTest {
 
             // the primary goes away: the survivor serves the workflow and honours the token
             g.nodes.get(primary).close();
-            await(secondary + " primary", SOON, () -> g.role(secondary) == dev.tandem.api.NodeRole.PRIMARY && g.nodes.get(secondary).group().mayAcknowledge());
+            until(secondary + " primary", SOON, () -> g.role(secondary) == dev.tandem.api.NodeRole.PRIMARY && g.nodes.get(secondary).group().mayAcknowledge());
             assertThat(whoami(onSecondary, token)).isEqualTo("alice");
-            await("greet's hook saw the promotion", SOON, () -> onSecondary.get("/workflows/greet/").json().getJsonArray("roles")
+            until("greet's hook saw the promotion", SOON, () -> onSecondary.get("/workflows/greet/").json().getJsonArray("roles")
                     .stream().anyMatch(r -> "PRIMARY".equals(((io.vertx.core.json.JsonArray) r).getString(1))));
             assertThat(onSecondary.get("/workflows/greet/").json().getInteger("version")).isEqualTo(2);
 

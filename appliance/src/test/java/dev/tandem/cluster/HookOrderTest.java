@@ -1,6 +1,6 @@
 package dev.tandem.cluster;
 
-import static dev.tandem.cluster.LocalGroup.await;
+import static dev.tandem.testing.Await.until;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tandem.api.NodeRole;
@@ -22,7 +22,7 @@ class HookOrderTest {
     void everyRoleChangeReachesTheHookOnceInOrder() throws Exception {
         Path workflows = Path.of(HookOrderTest.class.getResource("/hook-workflows").toURI());
         try (LocalGroup g = LocalGroup.start(root, workflows, "majority", "node-a:data", "node-b:data", "witness:witness")) {
-            await("a primary and a caught-up secondary", Duration.ofSeconds(60), () ->
+            until("a primary and a caught-up secondary", Duration.ofSeconds(60), () ->
                     (g.role("node-a") == NodeRole.PRIMARY && g.nodes.get("node-b").replication().caughtUp())
                             || (g.role("node-b") == NodeRole.PRIMARY && g.nodes.get("node-a").replication().caughtUp()));
             String first = g.role("node-a") == NodeRole.PRIMARY ? "node-b" : "node-a";
@@ -31,17 +31,14 @@ class HookOrderTest {
                 String target = i % 2 == 0 ? first : second;
                 var r = g.group("witness").switchover(target).get();
                 assertThat(r.getBoolean("ok")).as(r.encode()).isTrue();
-                await(target + " primary", Duration.ofSeconds(60), () -> g.role(target) == NodeRole.PRIMARY);
+                until(target + " primary", Duration.ofSeconds(60), () -> g.role(target) == NodeRole.PRIMARY);
             }
             for (String name : new String[] {"node-a", "node-b"}) {
                 TandemNode n = g.nodes.get(name);
                 long changes = n.events().after(0, 10_000).stream().filter(e -> ((JsonObject) e).getString("type").equals("NODE_ROLE_CHANGED")).count();
                 Http http = Http.local(n.httpPort());
-                long end = System.nanoTime() + 15_000_000_000L;
-                JsonArray calls;
-                do {
-                    calls = http.get("/workflows/bluecat/state").json().getJsonArray("calls");
-                } while (calls.size() < changes + 1 && System.nanoTime() < end);
+                JsonArray calls = dev.tandem.testing.Await.value(name + ": the initial call plus one per role change", Duration.ofSeconds(15),
+                        () -> http.get("/workflows/bluecat/state").json().getJsonArray("calls"), c -> c.size() >= changes + 1);
                 assertThat(calls).as(name + ": the initial call plus one per role change").hasSize((int) changes + 1);
                 assertThat(calls.getJsonArray(0).getValue(0)).isNull();
                 for (int i = 1; i < calls.size(); i++) {

@@ -3,7 +3,10 @@ package dev.tandem.cluster;
 import dev.tandem.config.ConfigLoader;
 import dev.tandem.api.NodeRole;
 import dev.tandem.node.TandemNode;
+import dev.tandem.testing.Await;
+import dev.tandem.testing.Runbook;
 import dev.tandem.testing.TestNode;
+import io.vertx.core.json.JsonObject;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -11,13 +14,21 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.BooleanSupplier;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import org.jgroups.Address;
 import org.jgroups.protocols.DISCARD;
 
-/** Real nodes with real JChannels in this JVM; the network between them is cut with DISCARD. */
-final class LocalGroup implements AutoCloseable {
+/**
+ * Real nodes with real JChannels in this JVM; the network between them is cut with DISCARD. It speaks the
+ * {@link Runbook}, as the group of real processes in ha-tests does; a kill -9 here is a node cut off and
+ * then closed without a word (no signals in one JVM: freezes and real kills are ha-tests' business).
+ */
+final class LocalGroup implements AutoCloseable, Runbook {
     final Map<String, TandemNode> nodes = new LinkedHashMap<>();
+    private final Set<String> down = ConcurrentHashMap.newKeySet();
+    private volatile long lastFault = System.nanoTime();
     /** group.members as the nodes were given it, e.g. "[127.0.0.1:7800,127.0.0.1:7801]". */
     String members;
 
@@ -75,7 +86,9 @@ final class LocalGroup implements AutoCloseable {
     }
 
     /** Cuts {@code side} off from every other node, both directions. */
-    void isolate(String... side) {
+    @Override
+    public void isolate(String... side) {
+        lastFault = System.nanoTime();
         List<String> in = List.of(side);
         for (String a : nodes.keySet()) {
             for (String b : nodes.keySet()) {
@@ -84,7 +97,8 @@ final class LocalGroup implements AutoCloseable {
         }
     }
 
-    void heal() {
+    @Override
+    public void heal() {
         for (String a : nodes.keySet()) discard(a).resetIgnoredMembers();
     }
 
@@ -96,23 +110,11 @@ final class LocalGroup implements AutoCloseable {
         return group(name).channel().jgroups().getAddress();
     }
 
-    static void await(String what, Duration deadline, BooleanSupplier condition) {
-        long end = System.nanoTime() + deadline.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > end) throw new AssertionError("timed out after " + deadline + " waiting for: " + what);
-            try {
-                Thread.sleep(10); // polling interval of a wait with a deadline
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new AssertionError(e);
-            }
-        }
-    }
-
     /** Waits for one data node to be primary and the other its secondary; returns the primary's name. */
     String awaitPrimaryAndSecondary(Duration deadline) {
-        await("one primary and one secondary: " + primaries(), deadline, () ->
-                (role("node-a") == NodeRole.PRIMARY && role("node-b") == NodeRole.SECONDARY) || (role("node-b") == NodeRole.PRIMARY && role("node-a") == NodeRole.SECONDARY));
+        Await.until("one primary and one secondary", deadline, () ->
+                (role("node-a") == NodeRole.PRIMARY && role("node-b") == NodeRole.SECONDARY) || (role("node-b") == NodeRole.PRIMARY && role("node-a") == NodeRole.SECONDARY),
+                this::describe);
         return role("node-a") == NodeRole.PRIMARY ? "node-a" : "node-b";
     }
 
@@ -126,8 +128,66 @@ final class LocalGroup implements AutoCloseable {
         return b.toString().trim();
     }
 
+    // ------------------------------------------------------------------ the runbook
+
+    @Override
+    public void kill9(String node) {
+        isolate(node); // no resign, no last message: the others find out as they would after a kill -9
+        down.add(node);
+        nodes.get(node).close();
+    }
+
+    @Override
+    public JsonObject switchover(String via, String target) {
+        lastFault = System.nanoTime();
+        try {
+            return group(via).switchover(target).get(60, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new AssertionError("switchover via " + via + " to " + target + ": " + e, e);
+        }
+    }
+
+    @Override
+    public void maintenance(String via, boolean on) {
+        try {
+            group(via).setMaintenance(on).get(10, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new AssertionError("maintenance " + on + " via " + via + ": " + e, e);
+        }
+    }
+
+    @Override
+    public boolean acknowledges(String node) {
+        return !down.contains(node) && group(node).mayAcknowledge();
+    }
+
+    @Override
+    public String roleOf(String node) {
+        return down.contains(node) ? "DOWN" : role(node).name();
+    }
+
+    @Override
+    public String decision(String node) {
+        return group(node).lastDecision();
+    }
+
+    @Override
+    public String describe() {
+        StringBuilder b = new StringBuilder("the group now:");
+        nodes.forEach((n, node) -> b.append("\n  ").append(n).append(": ").append(roleOf(n)).append(" term ").append(node.group().term())
+                .append(", decision: ").append(node.group().lastDecision()));
+        return b.toString();
+    }
+
+    @Override
+    public long lastFaultNanos() {
+        return lastFault;
+    }
+
     @Override
     public void close() {
-        nodes.values().forEach(TandemNode::close);
+        nodes.forEach((n, node) -> {
+            if (!down.contains(n)) node.close();
+        });
     }
 }

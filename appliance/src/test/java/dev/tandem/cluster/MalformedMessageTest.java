@@ -56,7 +56,7 @@ class MalformedMessageTest {
                     "group.bind=127.0.0.1:" + port, "group.members=" + members, "group.secret_file=" + TestNode.secret(root)));
             try (JChannel prober = ClusterChannel.create(config, false)) {
                 prober.connect(config.group().name());
-                LocalGroup.await("the prober sees the group", Duration.ofSeconds(60), () -> prober.getView().size() >= 4);
+                dev.tandem.testing.Await.until("the prober sees the group", Duration.ofSeconds(60), () -> prober.getView().size() >= 4);
                 Address target = prober.getView().getMembers().stream().filter(a -> primary.equals(org.jgroups.util.NameCache.get(a)))
                         .findFirst().orElseThrow();
                 for (int i = 0; i < 50; i++) {
@@ -65,7 +65,7 @@ class MalformedMessageTest {
                             .getBytes(StandardCharsets.UTF_8)));
                     prober.send(new BytesMessage(target, "{\"type\": \"repl.ack\", \"from\": \"x\", \"lsn\": \"many\"}".getBytes(StandardCharsets.UTF_8)));
                 }
-                LocalGroup.await("the garbage arrived and was reported", Duration.ofSeconds(60),
+                dev.tandem.testing.Await.until("the garbage arrived and was reported", Duration.ofSeconds(60),
                         () -> lines.stream().anyMatch(l -> l.contains("malformed")) && lines.stream().anyMatch(l -> l.contains("dropped a message from"))
                                 && lines.stream().anyMatch(l -> l.contains("unexpected failure")));
                 // a last well-formed round trip through the same path shows everything sent before it was handled

@@ -1,6 +1,6 @@
 package dev.tandem.cluster;
 
-import static dev.tandem.cluster.LocalGroup.await;
+import static dev.tandem.testing.Await.until;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tandem.api.NodeRole;
@@ -16,7 +16,7 @@ import org.junit.jupiter.api.io.TempDir;
 class ReplicationGroupTest {
     @TempDir
     Path root;
-    static final Duration SOON = Duration.ofSeconds(60); // a deadline, not a bound: CI machines run 2-3x slower than a quiet one
+    static final Duration SOON = dev.tandem.testing.Bound.soon().deadline(); // no promise behind it: the CI deadline only
 
     /** Writes n documents on {@code node} (it must be primary) and waits until each is acknowledged as the mode promises. */
     static void write(TandemNode node, String prefix, int n) throws Exception {
@@ -33,7 +33,7 @@ class ReplicationGroupTest {
     /** The other data node, once it has caught up with primary {@code pa}. */
     static TandemNode caughtUpSecondary(LocalGroup g, String pa) {
         TandemNode b = g.nodes.get(LocalGroup.other(pa));
-        await("the secondary caught up", SOON, () -> b.replication().caughtUp());
+        until("the secondary caught up", SOON, () -> b.replication().caughtUp());
         return b;
     }
 
@@ -58,7 +58,7 @@ class ReplicationGroupTest {
             assertThat(b.store().lastLsn()).isLessThan(a.store().lastLsn());
 
             g.heal();
-            await("node-b caught up and replication restored", Duration.ofSeconds(60),
+            until("node-b caught up and replication restored", Duration.ofSeconds(60),
                     () -> b.replication().caughtUp() && !a.replication().degraded() && b.store().lastLsn() == a.store().lastLsn());
             write(a, "after-", 50);
             assertSameData(a, b);
@@ -101,19 +101,19 @@ class ReplicationGroupTest {
     @Test
     void quorumNone_theFormerPrimarysChangesArePreservedAsDivergentAndItFollowsTheGroup() throws Exception {
         try (LocalGroup g = LocalGroup.start(root, "none", "node-a:data", "node-b:data")) {
-            await("one primary, the other caught up", SOON, () -> (g.role("node-a") == NodeRole.PRIMARY || g.role("node-b") == NodeRole.PRIMARY)
+            until("one primary, the other caught up", SOON, () -> (g.role("node-a") == NodeRole.PRIMARY || g.role("node-b") == NodeRole.PRIMARY)
                     && (g.nodes.get("node-a").replication().caughtUp() || g.nodes.get("node-b").replication().caughtUp()));
             TandemNode first = g.role("node-a") == NodeRole.PRIMARY ? g.nodes.get("node-a") : g.nodes.get("node-b");
             TandemNode other = first == g.nodes.get("node-a") ? g.nodes.get("node-b") : g.nodes.get("node-a");
             write(first, "common-", 20);
 
             g.isolate(first == g.nodes.get("node-a") ? "node-a" : "node-b");
-            await("both primary", SOON, () -> other.group().mayAcknowledge() && first.group().mayAcknowledge());
+            until("both primary", SOON, () -> other.group().mayAcknowledge() && first.group().mayAcknowledge());
             write(other, "winner-", 30);  // newer term: this history wins
             write(first, "loser-", 10);   // these become divergent
 
             g.heal();
-            await("the former primary follows the newer term and has caught up", Duration.ofSeconds(60),
+            until("the former primary follows the newer term and has caught up", Duration.ofSeconds(60),
                     () -> first.group().role() == NodeRole.SECONDARY && first.replication().caughtUp()
                             && first.store().lastLsn() == other.store().lastLsn());
             assertSameData(first, other);

@@ -1,6 +1,6 @@
 package dev.tandem.cluster;
 
-import static dev.tandem.cluster.LocalGroup.await;
+import static dev.tandem.testing.Await.until;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tandem.testing.Http;
@@ -19,7 +19,7 @@ class RoutePolicyTest {
         Path workflows = Path.of(RoutePolicyTest.class.getResource("/workflows").toURI());
         try (LocalGroup g = LocalGroup.start(root, workflows, "majority", "node-a:data", "node-b:data", "witness:witness")) {
             String primary = g.awaitPrimaryAndSecondary(Duration.ofSeconds(60)), secondary = LocalGroup.other(primary);
-            await("secondary caught up", Duration.ofSeconds(60), () -> g.nodes.get(secondary).replication().caughtUp());
+            until("secondary caught up", Duration.ofSeconds(60), () -> g.nodes.get(secondary).replication().caughtUp());
             Http http = Http.local(g.nodes.get(secondary).httpPort());
 
             var read = http.get("/workflows/api/where");

@@ -3,43 +3,38 @@ package dev.tandem.http;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tandem.testing.Http;
+import dev.tandem.testing.SingleNode;
 import dev.tandem.testing.TestNode;
 import io.vertx.core.json.JsonObject;
 import java.io.ByteArrayInputStream;
 import java.net.http.HttpRequest;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
 import org.hawkular.agent.prometheus.text.TextPrometheusMetricsProcessor;
 import org.hawkular.agent.prometheus.types.MetricFamily;
 import org.hawkular.agent.prometheus.walkers.CollectorPrometheusMetricsWalker;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The console's static files and their headers, CORS limited to the group's own node URLs, the
  * facts the console reads (who answered, health verdicts), and /metrics (token, Prometheus text).
  */
 class ConsoleAndMetricsTest {
-    @TempDir
-    static Path root;
     static TestNode node;
     static Http http;
     static String self;
 
+    @RegisterExtension
+    static final SingleNode single = SingleNode.serving("/workflows");
+
     @BeforeAll
-    static void start() throws Exception {
-        node = TestNode.start(root, Path.of(ConsoleAndMetricsTest.class.getResource("/workflows").toURI()));
+    static void start() {
+        node = single.node();
         http = node.http;
         self = "http://127.0.0.1:" + node.node.httpPort();
-    }
-
-    @AfterAll
-    static void stop() {
-        node.close();
     }
 
     @Test

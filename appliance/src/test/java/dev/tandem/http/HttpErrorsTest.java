@@ -3,31 +3,26 @@ package dev.tandem.http;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tandem.testing.Http;
+import dev.tandem.testing.SingleNode;
 import dev.tandem.testing.TestNode;
 import java.net.URI;
 import java.net.http.HttpRequest;
-import java.nio.file.Path;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Every bad input of the walking skeleton gets the right status and a JSON error that says what to do. */
 class HttpErrorsTest {
-    @TempDir
-    static Path root;
     static TestNode node;
     static Http http;
 
-    @BeforeAll
-    static void start() throws Exception {
-        node = TestNode.start(root, Path.of(HttpErrorsTest.class.getResource("/workflows").toURI()), "http.body_limit=2KiB");
-        http = node.http;
-    }
+    @RegisterExtension
+    static final SingleNode single = SingleNode.serving("/workflows", "http.body_limit=2KiB");
 
-    @AfterAll
-    static void stop() {
-        node.close();
+    @BeforeAll
+    static void start() {
+        node = single.node();
+        http = node.http;
     }
 
     private static void assertJsonError(Http.Response r, int status, String code, String messagePart) {

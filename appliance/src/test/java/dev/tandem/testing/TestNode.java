@@ -62,16 +62,8 @@ public final class TestNode implements AutoCloseable {
 
     /** Waits until the node is primary (a group of one elects itself within a few heartbeats). */
     public TestNode awaitPrimary() {
-        long end = System.nanoTime() + 30_000_000_000L;
-        while (!node.group().mayAcknowledge()) {
-            if (System.nanoTime() > end) throw new AssertionError("node did not become primary: " + node.group().lastDecision());
-            try {
-                Thread.sleep(10); // polling interval of a wait with a deadline
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new AssertionError(e);
-            }
-        }
+        Await.until("the node of a group of one serving as primary", java.time.Duration.ofSeconds(30), () -> node.group().mayAcknowledge(),
+                () -> "its decision: " + node.group().lastDecision());
         return this;
     }
 

@@ -3,42 +3,33 @@ package dev.tandem.workflows;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tandem.testing.Http;
+import dev.tandem.testing.SingleNode;
 import dev.tandem.testing.TestNode;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.function.Predicate;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Hook delivery through real GraalPy: BlueCat-style hooks run unchanged; hooks that hang, raise or return garbage are contained. */
 class HookDeliveryTest {
-    @TempDir
-    static Path root;
     static TestNode node;
     static Http http;
 
+    @RegisterExtension
+    static final SingleNode single = SingleNode.serving("/hook-workflows", "workflows.hook_timeout=2s");
+
     @BeforeAll
-    static void start() throws Exception {
-        node = TestNode.start(root, Path.of(HookDeliveryTest.class.getResource("/hook-workflows").toURI()), "workflows.hook_timeout=2s");
+    static void start() {
+        node = single.node();
         http = node.http;
     }
 
-    @AfterAll
-    static void stop() {
-        node.close();
-    }
-
     static JsonObject state(Predicate<JsonObject> until) {
-        long end = System.nanoTime() + 15_000_000_000L;
-        JsonObject s;
-        do {
-            s = http.get("/workflows/bluecat/state").json();
-        } while (!until.test(s) && System.nanoTime() < end);
-        return s;
+        return dev.tandem.testing.Await.value("the workflow's state", java.time.Duration.ofSeconds(15),
+                () -> http.get("/workflows/bluecat/state").json(), until);
     }
 
     static List<JsonObject> hookRuns(String hook) {

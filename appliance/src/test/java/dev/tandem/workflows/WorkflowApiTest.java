@@ -3,11 +3,10 @@ package dev.tandem.workflows;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tandem.testing.Http;
+import dev.tandem.testing.SingleNode;
 import dev.tandem.testing.TestNode;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.net.URISyntaxException;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -17,15 +16,12 @@ import java.util.concurrent.Future;
 import java.util.logging.Handler;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The Python API (tandem.route, state, ha, HttpError) through real GraalPy contexts and real HTTP. */
 class WorkflowApiTest {
-    @TempDir
-    static Path root;
     static TestNode node;
     static Http http;
     static final List<LogRecord> logs = new CopyOnWriteArrayList<>();
@@ -42,23 +38,14 @@ class WorkflowApiTest {
         public void close() {}
     };
 
-    static Path testWorkflows() throws URISyntaxException {
-        return Path.of(WorkflowApiTest.class.getResource("/workflows").toURI());
-    }
+    @RegisterExtension
+    static final SingleNode single = SingleNode.serving("/workflows", "workflows.commands.report=[/bin/sh, -c, 'echo $TANDEM_NODE $TANDEM_WORKFLOW; echo complaint >&2; exit 3']", "workflows.commands.hang=[/bin/sleep, '30']")
+            .around(() -> Logger.getLogger("dev.tandem").addHandler(capture), () -> Logger.getLogger("dev.tandem").removeHandler(capture));
 
     @BeforeAll
-    static void start() throws Exception {
-        Logger.getLogger("dev.tandem").addHandler(capture);
-        node = TestNode.start(root, testWorkflows(),
-                "workflows.commands.report=[/bin/sh, -c, 'echo $TANDEM_NODE $TANDEM_WORKFLOW; echo complaint >&2; exit 3']",
-                "workflows.commands.hang=[/bin/sleep, '30']");
+    static void start() {
+        node = single.node();
         http = node.http;
-    }
-
-    @AfterAll
-    static void stop() {
-        Logger.getLogger("dev.tandem").removeHandler(capture);
-        node.close();
     }
 
     @Test
@@ -152,11 +139,8 @@ class WorkflowApiTest {
 
     @Test
     void roleChangesReachTheHooksOnceEachInOrderStartingWithTheRoleAtLoad() {
-        long end = System.nanoTime() + 10_000_000_000L;
-        JsonArray calls;
-        do {
-            calls = http.get("/workflows/api/role-calls").json().getJsonArray("calls");
-        } while (calls.size() < 2 && System.nanoTime() < end);
+        JsonArray calls = dev.tandem.testing.Await.value("two role calls", java.time.Duration.ofSeconds(10),
+                () -> http.get("/workflows/api/role-calls").json().getJsonArray("calls"), c -> c.size() >= 2);
         // loaded before the node joined its group (NOT_IN_GROUP), then elected primary of term 1
         assertThat(calls).containsExactly(new JsonArray().addNull().add("NOT_IN_GROUP").add(0),
                 new JsonArray().add("NOT_IN_GROUP").add("PRIMARY").add(1));

@@ -98,12 +98,12 @@ public final class FailoverBench {
             IpamClients w = new IpamClients(pool, List.of(p, s), 2);
             long t0, t1;
             try {
-                ProcessGroup.await("writes flowing", Duration.ofSeconds(30), () -> w.size() > 50);
+                dev.tandem.testing.Await.until("writes flowing", Duration.ofSeconds(30), () -> w.size() > 50);
                 t0 = System.nanoTime();
                 ProcessGroup.switchover(p, s.name);
                 t1 = System.nanoTime();
                 int before = w.size();
-                ProcessGroup.await("writes flowing at the new primary", Duration.ofSeconds(30), () -> w.size() > before + 50);
+                dev.tandem.testing.Await.until("writes flowing at the new primary", Duration.ofSeconds(30), () -> w.size() > before + 50);
             } finally {
                 w.stop();
             }

@@ -1,5 +1,7 @@
 package dev.tandem.harness;
 
+import dev.tandem.testing.Await;
+import dev.tandem.testing.Runbook;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.net.URI;
@@ -12,10 +14,13 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.BooleanSupplier;
 
-/** node-a, node-b (data, sample workflows) and a witness, each a real process on loopback. */
-public final class ProcessGroup implements AutoCloseable {
+/**
+ * node-a, node-b (data, sample workflows) and a witness, each a real process on loopback, with real
+ * signals. It speaks the {@link Runbook}, as the in-process group of the appliance's tests does.
+ */
+public final class ProcessGroup implements AutoCloseable, Runbook {
+    private volatile long lastFault = System.nanoTime();
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(500)).build();
     public final Map<String, NodeProcess> nodes = new LinkedHashMap<>();
 
@@ -91,12 +96,6 @@ public final class ProcessGroup implements AutoCloseable {
         }
     }
 
-    public void heal() throws IOException, InterruptedException {
-        for (NodeProcess n : nodes.values()) {
-            if (n.alive()) post(n, "/api/v1/faults/heal", "{}", Duration.ofSeconds(5));
-        }
-    }
-
     public NodeProcess node(String name) {
         return nodes.get(name);
     }
@@ -126,7 +125,7 @@ public final class ProcessGroup implements AutoCloseable {
 
     /** Waits until {@code secondary} answers /health/secondary 200: caught up with the primary. */
     public static void awaitInSync(NodeProcess secondary, Duration deadline) {
-        await(secondary.name + " in sync", deadline, () -> secondary.status("/health/secondary", Duration.ofMillis(500)) == 200);
+        Await.until(secondary.name + " in sync", deadline, () -> secondary.status("/health/secondary", Duration.ofMillis(500)) == 200);
     }
 
     /** Planned switchover through {@code via} (to the best secondary when {@code to} is null); fails unless it answers 200. */
@@ -169,20 +168,118 @@ public final class ProcessGroup implements AutoCloseable {
                 .POST(HttpRequest.BodyPublishers.ofString(json)).build(), HttpResponse.BodyHandlers.ofString());
     }
 
-    public static void await(String what, Duration deadline, BooleanSupplier condition) {
-        long end = System.nanoTime() + deadline.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > end) throw new AssertionError("timed out after " + deadline + " waiting for: " + what);
-            NodeProcess.pause(10);
-        }
-    }
-
     public String role(NodeProcess n) {
         try {
             return getJson(n, "/api/v1/node").getString("role");
         } catch (RuntimeException e) {
             return "unreachable";
         }
+    }
+
+    // ------------------------------------------------------------------ the runbook
+
+    @Override
+    public void kill9(String node) {
+        lastFault = System.nanoTime();
+        node(node).kill9();
+    }
+
+    /** SIGSTOP: the process holds still, sockets open, until {@link #thaw}. */
+    public void freeze(String node) {
+        lastFault = System.nanoTime();
+        node(node).stop();
+    }
+
+    /** SIGCONT. */
+    public void thaw(String node) {
+        node(node).cont();
+    }
+
+    /** Cuts {@code side} off from every other member, both directions (fault injection must be on: {@link #startPairWithFaults}). */
+    @Override
+    public void isolate(String... side) {
+        List<String> in = List.of(side);
+        lastFault = System.nanoTime();
+        try {
+            for (NodeProcess a : nodes.values()) {
+                for (NodeProcess b : nodes.values()) {
+                    if (in.contains(a.name) && !in.contains(b.name)) isolate(a, b);
+                }
+            }
+        } catch (IOException | InterruptedException e) {
+            throw new AssertionError("isolate " + in + ": " + e, e);
+        }
+    }
+
+    @Override
+    public void heal() {
+        try {
+            for (NodeProcess n : nodes.values()) {
+                if (n.alive()) post(n, "/api/v1/faults/heal", "{}", Duration.ofSeconds(5));
+            }
+        } catch (IOException | InterruptedException e) {
+            throw new AssertionError("heal: " + e, e);
+        }
+    }
+
+    @Override
+    public JsonObject switchover(String via, String target) {
+        lastFault = System.nanoTime();
+        try {
+            return switchover(node(via), target);
+        } catch (IOException | InterruptedException e) {
+            throw new AssertionError("switchover via " + via + ": " + e, e);
+        }
+    }
+
+    @Override
+    public void maintenance(String via, boolean on) {
+        try {
+            HttpResponse<String> r = post(node(via), "/api/v1/maintenance", "{\"enabled\": " + on + "}", Duration.ofSeconds(10));
+            if (r.statusCode() != 200) throw new AssertionError("maintenance " + on + " via " + via + ": " + r.statusCode() + " " + r.body());
+        } catch (IOException | InterruptedException e) {
+            throw new AssertionError("maintenance via " + via + ": " + e, e);
+        }
+    }
+
+    @Override
+    public boolean acknowledges(String node) {
+        NodeProcess n = node(node);
+        return n.alive() && !n.frozen() && n.status("/health/primary", Duration.ofMillis(300)) == 200;
+    }
+
+    /** Its role as its /api/v1/node says; DOWN when the process is gone, frozen or does not answer. */
+    @Override
+    public String roleOf(String node) {
+        NodeProcess n = node(node);
+        if (!n.alive() || n.frozen()) return "DOWN";
+        String r = role(n);
+        return r.equals("unreachable") ? "DOWN" : r;
+    }
+
+    @Override
+    public String decision(String node) {
+        return getJson(node(node), "/api/v1/node").getString("last_decision", "");
+    }
+
+    @Override
+    public String describe() {
+        StringBuilder b = new StringBuilder("the group now:");
+        for (NodeProcess n : nodes.values()) {
+            String d;
+            try {
+                d = roleOf(n.name).equals("DOWN") ? "-" : decision(n.name);
+            } catch (RuntimeException e) {
+                d = "(" + e.getMessage() + ")";
+            }
+            b.append("\n  ").append(n.name).append(": ").append(roleOf(n.name)).append(", decision: ").append(d);
+        }
+        return b.append('\n').append(logs()).toString();
+    }
+
+    @Override
+    public long lastFaultNanos() {
+        return lastFault;
     }
 
     @Override

@@ -13,7 +13,6 @@ import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
-import org.openqa.selenium.support.ui.WebDriverWait;
 
 /**
  * Debian's headless Chromium driven by Debian's chromedriver (both from apt, pinned to each other):
@@ -59,11 +58,11 @@ final class Browser implements AutoCloseable {
     /** Waits (a deadline, not a pause) until {@code condition} answers something other than null or false. */
     <T> T await(String what, Duration deadline, Function<WebDriver, T> condition) {
         try {
-            return new WebDriverWait(driver, deadline, Duration.ofMillis(100)).withMessage(what).ignoring(RuntimeException.class)
-                    .until(condition::apply);
-        } catch (RuntimeException e) {
+            return dev.tandem.testing.Await.value(what, deadline, Duration.ofMillis(100), () -> condition.apply(driver),
+                    v -> v != null && !Boolean.FALSE.equals(v), () -> "the page shows " + pageState());
+        } catch (AssertionError e) {
             shot("failed-" + what.replaceAll("[^A-Za-z0-9]+", "-"));
-            throw new AssertionError(what + ": not within " + deadline.toSeconds() + " s; the page shows " + pageState(), e);
+            throw e;
         }
     }
 

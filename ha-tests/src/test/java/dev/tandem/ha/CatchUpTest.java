@@ -35,7 +35,7 @@ class CatchUpTest {
             NodeProcess p = pair.primary(), s = pair.secondary();
             HttpResponse<String> deployed = deploy(p, "bulk", Path.of(CatchUpTest.class.getResource("/bulk/workflow.py").toURI()));
             assertThat(deployed.statusCode()).as(deployed.body()).isEqualTo(201);
-            ProcessGroup.await("bulk deployed on the secondary", Duration.ofSeconds(60), () -> s.status("/workflows/bulk/digest", Duration.ofSeconds(5)) == 200);
+            dev.tandem.testing.Await.until("bulk deployed on the secondary", Duration.ofSeconds(60), () -> s.status("/workflows/bulk/digest", Duration.ofSeconds(5)) == 200);
 
             s.kill9();
             long before = ProcessGroup.getJson(p, "/api/v1/node").getLong("lsn");
@@ -56,7 +56,7 @@ class CatchUpTest {
             // the scheduler sample commits on the primary all the time: two reads at two moments race it, so ask
             // what must hold, that the secondary reaches every change the primary had when we looked
             long primaryLsn = ProcessGroup.getJson(p, "/api/v1/node").getLong("lsn");
-            ProcessGroup.await("the secondary has every change the primary had", Duration.ofSeconds(60),
+            dev.tandem.testing.Await.until("the secondary has every change the primary had", Duration.ofSeconds(60),
                     () -> ProcessGroup.getJson(s, "/api/v1/node").getLong("lsn") >= primaryLsn);
         }
     }

@@ -41,7 +41,7 @@ import org.openqa.selenium.support.ui.Select;
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ConsoleTest {
-    static final Duration SOON = Duration.ofSeconds(60); // a deadline for the slow CI machine, not a figure
+    static final Duration SOON = dev.tandem.testing.Bound.soon().deadline(); // no promise behind it: the CI deadline only
     static final String USER = "ops", PASSWORD = "console-pass-1";
     static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     @TempDir
@@ -66,7 +66,7 @@ class ConsoleTest {
         // a page's Content-Security-Policy names the node URLs its node knew when it served the page, and the
         // witness may join after the pair has elected: open the console once the primary knows all three
         // (a node that appears later makes the console load itself again; these tests are not about that)
-        ProcessGroup.await("the primary knows the witness and its URL", SOON, () -> witnessKnownTo(pair.primary()));
+        dev.tandem.testing.Await.until("the primary knows the witness and its URL", SOON, () -> witnessKnownTo(pair.primary()));
         browser = new Browser(root.resolve("chromium"), NodeProcess.home().resolve("ha-tests/target/console-screenshots"), 1280, 1000);
     }
 
@@ -240,7 +240,7 @@ class ConsoleTest {
         browser.shot("deployed");
         for (String name : List.of("node-a", "node-b")) {
             NodeProcess n = group.node(name);
-            ProcessGroup.await("greet answers on " + name, SOON, () -> {
+            dev.tandem.testing.Await.until("greet answers on " + name, SOON, () -> {
                 try {
                     HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(n.url() + "/workflows/greet/"))
                             .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
@@ -279,7 +279,7 @@ class ConsoleTest {
         assertThat(failover.getText()).contains("ms");
         browser.shot("failover-timeline");
 
-        ProcessGroup.await("the survivor's role gauges", SOON, () -> {
+        dev.tandem.testing.Await.until("the survivor's role gauges", SOON, () -> {
             try {
                 return roleGauges(secondary).getOrDefault("PRIMARY", 0.0) == 1.0;
             } catch (Exception e) {
@@ -308,7 +308,7 @@ class ConsoleTest {
         assertThat(token).as("the session's token, kept in sessionStorage").isNotBlank();
         browser.find("#logout").click();
         browser.awaitVisible("#login-form", SOON);
-        ProcessGroup.await("the logged-out token is refused", SOON, () -> {
+        dev.tandem.testing.Await.until("the logged-out token is refused", SOON, () -> {
             try {
                 return HTTP.send(HttpRequest.newBuilder(URI.create(primary.url() + "/api/v1/whoami")).timeout(Duration.ofSeconds(5))
                         .header("Authorization", "Bearer " + token).build(), HttpResponse.BodyHandlers.ofString()).statusCode() == 401;

@@ -1,6 +1,6 @@
 package dev.tandem.ha;
 
-import static dev.tandem.harness.ProcessGroup.await;
+import static dev.tandem.testing.Await.until;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tandem.harness.NodeProcess;
@@ -19,7 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
  * divergent changes (event and API) before following the group's history.
  */
 class DivergenceTest {
-    static final Duration SOON = Duration.ofSeconds(60); // a deadline, not a bound: CI machines run 2-3x slower than a quiet one
+    static final Duration SOON = dev.tandem.testing.Bound.soon().deadline(); // no promise behind it: the CI deadline only
     @TempDir
     Path root;
 
@@ -32,7 +32,7 @@ class DivergenceTest {
             ProcessGroup.awaitInSync(b, SOON);
 
             g.isolate(a, b);
-            await(b.name + " takes over its half", SOON, () -> b.status("/health/primary", Duration.ofSeconds(1)) == 200);
+            until(b.name + " takes over its half", SOON, () -> b.status("/health/primary", Duration.ofSeconds(1)) == 200);
             var left = ProcessGroup.post(a, "/workflows/ipam/pools/lab/allocations", "{\"owner\": \"left\"}", SOON);
             var right = ProcessGroup.post(b, "/workflows/ipam/pools/lab/allocations", "{\"owner\": \"right\"}", SOON);
             assertThat(left.statusCode()).as("the old primary's half serves (quorum none): " + left.body()).isEqualTo(201);
@@ -40,7 +40,7 @@ class DivergenceTest {
             long bTerm = ProcessGroup.getJson(b, "/api/v1/node").getLong("term");
 
             g.heal();
-            await("one primary again: " + b.name + " (newer term)", Duration.ofSeconds(60),
+            until("one primary again: " + b.name + " (newer term)", Duration.ofSeconds(60),
                     () -> "SECONDARY".equals(g.role(a)) && "PRIMARY".equals(g.role(b)));
             ProcessGroup.awaitInSync(a, Duration.ofSeconds(60));
             assertThat(ProcessGroup.getJson(a, "/api/v1/node").getLong("term")).isGreaterThanOrEqualTo(bTerm);

@@ -1,6 +1,6 @@
 package dev.tandem.ha;
 
-import static dev.tandem.harness.ProcessGroup.await;
+import static dev.tandem.testing.Await.until;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tandem.harness.NodeProcess;
@@ -44,7 +44,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class HostileInputTest {
-    static final Duration SOON = Duration.ofSeconds(60); // a deadline, not a bound
+    static final Duration SOON = dev.tandem.testing.Bound.soon().deadline(); // no promise behind it: the CI deadline only
     static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     @TempDir
     static Path root;
@@ -158,7 +158,7 @@ class HostileInputTest {
         assertThat(Integer.parseInt(retryAfter)).isPositive();
         HttpResponse<String> right = anonymous(primary, "POST", "/api/v1/login", "{\"user\": \"ops\", \"password\": \"right-password-1\"}", Map.of());
         assertThat(right.statusCode()).as("while the wait lasts, the right password waits too").isEqualTo(429);
-        await("the right password works again after the wait", SOON, () -> {
+        until("the right password works again after the wait", SOON, () -> {
             try {
                 return anonymous(primary, "POST", "/api/v1/login", "{\"user\": \"ops\", \"password\": \"right-password-1\"}", Map.of())
                         .statusCode() == 200;
@@ -215,14 +215,14 @@ class HostileInputTest {
         r = deploy(primary, "big", bigZip);
         assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
         assertThat(new JsonObject(r.body()).getString("state")).isEqualTo("loaded");
-        await("the big workflow serves on the secondary", SOON, () -> loaded(secondary, "big"));
+        until("the big workflow serves on the secondary", SOON, () -> loaded(secondary, "big"));
 
         // later deploys and removals work, and a restarted data node starts
         assertThat(delete(primary, "/api/v1/workflows/big").statusCode()).isEqualTo(204);
         r = deploy(primary, "good", zip(Map.of("workflow.py", "from tandem import route\n\n@route('GET', '/')\ndef hi(request):\n    return {}\n".getBytes())));
         assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
         restart(secondary);
-        await("the restarted secondary serves the good workflow", SOON, () -> loaded(secondary, "good"));
+        until("the restarted secondary serves the good workflow", SOON, () -> loaded(secondary, "good"));
         assertThat(delete(primary, "/api/v1/workflows/good").statusCode()).isEqualTo(204);
     }
 
@@ -255,7 +255,7 @@ class HostileInputTest {
         assertThat(new JsonObject(a.body()).getString("message")).contains("request_timeout");
         assertThat(b.statusCode()).as("the request queued behind it is answered too: " + b.body()).isIn(200, 503);
         assertThat((System.nanoTime() - t0) / 1_000_000).as("answered within a generous bound of request_timeout (2 s)").isLessThan(25_000);
-        await("the workflow serves again once the runaway route is stopped", SOON, () -> get(primary, "/workflows/spin/ok").statusCode() == 200);
+        until("the workflow serves again once the runaway route is stopped", SOON, () -> get(primary, "/workflows/spin/ok").statusCode() == 200);
 
         // requests still queued when the workflow is replaced get an answer
         CompletableFuture<HttpResponse<String>> again = getAsync(primary, "/workflows/spin/spin");
@@ -278,7 +278,7 @@ class HostileInputTest {
         // other deploys and removals go on
         assertThat(deploy(primary, "other", zip(Map.of("workflow.py", "x = 1\n".getBytes()))).statusCode()).isEqualTo(201);
         assertThat(delete(primary, "/api/v1/workflows/other").statusCode()).isEqualTo(204);
-        await("the secondary has it too, as failed", SOON, () -> state(secondary, "slowload").equals("failed"));
+        until("the secondary has it too, as failed", SOON, () -> state(secondary, "slowload").equals("failed"));
         // a data node restarted while it is deployed starts and joins; SIGTERM stops it within the stop limit
         restart(secondary);
         long stopMs = secondary.terminate(Duration.ofSeconds(30));

@@ -1,6 +1,6 @@
 package dev.tandem.ha;
 
-import static dev.tandem.harness.ProcessGroup.await;
+import static dev.tandem.testing.Await.until;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tandem.harness.IpamClients;
@@ -26,7 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ReplicationFaultTest {
-    static final Duration SOON = Duration.ofSeconds(60); // generous: CI machines run these 2-3x slower than a quiet one
+    static final Duration SOON = dev.tandem.testing.Bound.soon().deadline(); // no promise behind it: the CI deadline only
     @TempDir
     static Path root;
     static ProcessGroup group;
@@ -69,12 +69,12 @@ class ReplicationFaultTest {
     static IpamClients faultDuringLoad(NodeProcess p, NodeProcess s, Runnable fault, ThrowingConsumer<IpamClients> after) throws Exception {
         IpamClients load = new IpamClients("lab", List.of(p, s), 3);
         try {
-            await("load running", SOON, () -> load.acknowledged.size() > 100);
+            until("load running", SOON, () -> load.acknowledged.size() > 100);
             fault.run();
             NodeProcess newPrimary = group.awaitPrimary(SOON);
             assertThat(newPrimary.name).as("the new primary").isEqualTo(s.name);
             int before = load.acknowledged.size();
-            await("writes go on at the new primary", SOON, () -> load.acknowledged.size() > before + 100);
+            until("writes go on at the new primary", SOON, () -> load.acknowledged.size() > before + 100);
             after.accept(load);
         } finally {
             load.stop();
@@ -120,12 +120,12 @@ class ReplicationFaultTest {
         NodeProcess from = pair.primary(), to = pair.secondary();
         IpamClients load = new IpamClients("lab", List.of(from, to), 3);
         try {
-            await("load running", SOON, () -> load.size() > 100);
+            until("load running", SOON, () -> load.size() > 100);
             for (int i = 0; i < 6; i++) { // back and forth: the race it guards against showed in about 1 of 20
                 ProcessGroup.switchover(from, to.name);
                 int before = load.size();
                 NodeProcess target = to;
-                await("writes go on at " + target.name, SOON, () -> load.size() > before + 30);
+                until("writes go on at " + target.name, SOON, () -> load.size() > before + 30);
                 to = from;
                 from = target;
             }
@@ -146,7 +146,7 @@ class ReplicationFaultTest {
         s.kill9();
         IpamClients load = new IpamClients("lab", List.of(p), 4); // sync degrades after sync_timeout, then writes go on
         try {
-            await("3,000 changes while the secondary is away (log_retention is 1000)", Duration.ofSeconds(120),
+            until("3,000 changes while the secondary is away (log_retention is 1000)", Duration.ofSeconds(120),
                     () -> load.acknowledged.size() > 3000);
         } finally {
             load.stop();

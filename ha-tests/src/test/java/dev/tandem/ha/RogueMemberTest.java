@@ -1,6 +1,6 @@
 package dev.tandem.ha;
 
-import static dev.tandem.harness.ProcessGroup.await;
+import static dev.tandem.testing.Await.until;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tandem.harness.NodeProcess;
@@ -22,7 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
  * as before, and the members' logs say so a few times, not twice a second.
  */
 class RogueMemberTest {
-    static final Duration SOON = Duration.ofSeconds(60);
+    static final Duration SOON = dev.tandem.testing.Bound.soon().deadline(); // no promise behind it: the CI deadline only
     @TempDir
     static Path root;
 
@@ -95,7 +95,7 @@ class RogueMemberTest {
             long witnessLinesBefore = jgroupsLines(g.node("witness"));
             rogue.start();
             try {
-                await("the rogue is up and knocking", SOON, () -> rogue.logTail(400).contains("view:") || rogue.logTail(400).contains("decision:"));
+                until("the rogue is up and knocking", SOON, () -> rogue.logTail(400).contains("view:") || rogue.logTail(400).contains("decision:"));
                 // watch the group for a while the rogue runs: it must never show up, nor change anything
                 long end = System.nanoTime() + Duration.ofSeconds(15).toNanos();
                 while (System.nanoTime() < end) {
@@ -152,7 +152,7 @@ class RogueMemberTest {
             Process dump = new ProcessBuilder("/usr/bin/tcpdump", "-i", "lo", "--immediate-mode", "-U", "-s", "0", "-Z", "root", "-w", pcap.toString(),
                     "tcp port " + primaryPort + " or tcp port " + secondaryPort).redirectErrorStream(true).redirectOutput(dumpLog.toFile()).start();
             try {
-                await("tcpdump listens", SOON, () -> !dump.isAlive() || readQuietly(dumpLog).contains("listening on"));
+                until("tcpdump listens", SOON, () -> !dump.isAlive() || readQuietly(dumpLog).contains("listening on"));
                 org.junit.jupiter.api.Assumptions.assumeTrue(dump.isAlive(), () -> "tcpdump cannot capture here: " + readQuietly(dumpLog));
                 s.close();
                 s.start();
@@ -164,7 +164,7 @@ class RogueMemberTest {
                 }
                 // the capture ends once the secondary has them all: their batches and its acks are in it
                 int expected = writes;
-                await("the secondary has the writes", SOON, () -> ProcessGroup.getJson(s, "/workflows/ipam/pools/replay/allocations")
+                until("the secondary has the writes", SOON, () -> ProcessGroup.getJson(s, "/workflows/ipam/pools/replay/allocations")
                         .getJsonArray("allocations").size() == expected);
             } finally {
                 dump.destroy();
@@ -205,7 +205,7 @@ class RogueMemberTest {
         String now = ProcessGroup.getJson(p, "/workflows/ipam/pools/replay/allocations").encode();
         assertThat(new JsonObject(now).getJsonArray("allocations")).as("no write lost or doubled").hasSize(allocated + 1);
         assertThat(new JsonObject(before).getJsonArray("allocations")).hasSize(allocated);
-        await("the secondary holds exactly the primary's allocations", SOON,
+        until("the secondary holds exactly the primary's allocations", SOON,
                 () -> ProcessGroup.getJson(s, "/workflows/ipam/pools/replay/allocations").encode().equals(now));
     }
 

@@ -1,6 +1,6 @@
 package dev.tandem.ha;
 
-import static dev.tandem.harness.ProcessGroup.await;
+import static dev.tandem.testing.Await.until;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tandem.harness.NodeProcess;
@@ -16,7 +16,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The scheduler sample across switchovers and a kill -9: runs only on the primary, never on two nodes in one term. */
 class SchedulerTest {
-    static final Duration SOON = Duration.ofSeconds(60); // a deadline, not a bound: CI machines run 2-3x slower than a quiet one
+    static final Duration SOON = dev.tandem.testing.Bound.soon().deadline(); // no promise behind it: the CI deadline only
     @TempDir
     Path root;
 
@@ -28,14 +28,14 @@ class SchedulerTest {
     void theJobFollowsThePrimaryAndNeverRunsTwiceAtOnce() throws Exception {
         try (ProcessGroup g = ProcessGroup.start(root)) {
             NodeProcess p = g.awaitPrimary(SOON);
-            await("the job runs on the primary", SOON, () -> runs(p) >= 3);
+            until("the job runs on the primary", SOON, () -> runs(p) >= 3);
             assertThat(ProcessGroup.getJson(p, "/workflows/scheduler/").getBoolean("running_here")).isTrue();
             for (int i = 0; i < 4; i++) {
                 ProcessGroup.Pair pair = g.awaitPrimaryAndSecondary(SOON);
                 NodeProcess primary = pair.primary(), other = pair.secondary();
                 ProcessGroup.switchover(primary, other.name);
                 long before = runs(other);
-                await("the job moved to " + other.name, SOON, () -> runs(other) >= before + 3);
+                until("the job moved to " + other.name, SOON, () -> runs(other) >= before + 3);
                 assertThat(ProcessGroup.getJson(primary, "/workflows/scheduler/").getBoolean("running_here")).as("stopped on the old primary").isFalse();
             }
             NodeProcess primary = g.awaitPrimary(SOON);
@@ -43,7 +43,7 @@ class SchedulerTest {
             primary.kill9();
             assertThat(g.awaitPrimary(SOON).name).isEqualTo(other.name);
             long before = runs(other);
-            await("the job runs on the new primary", SOON, () -> runs(other) >= before + 3);
+            until("the job runs on the new primary", SOON, () -> runs(other) >= before + 3);
 
             JsonArray all = ProcessGroup.getJson(other, "/workflows/scheduler/runs").getJsonArray("runs");
             Map<Long, String> nodeOfTerm = new HashMap<>();

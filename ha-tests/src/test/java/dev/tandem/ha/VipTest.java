@@ -1,6 +1,6 @@
 package dev.tandem.ha;
 
-import static dev.tandem.harness.ProcessGroup.await;
+import static dev.tandem.testing.Await.until;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tandem.harness.NodeProcess;
@@ -25,7 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
  * file per node instead, and "holds the address" is read from that record.
  */
 class VipTest {
-    static final Duration SOON = Duration.ofSeconds(60); // a deadline, not a bound: CI machines run 2-3x slower than a quiet one
+    static final Duration SOON = dev.tandem.testing.Bound.soon().deadline(); // no promise behind it: the CI deadline only
     static final String VIP = "10.203.0.10/32";
     @TempDir
     Path root;
@@ -49,7 +49,7 @@ class VipTest {
             first.kill9();
             NodeProcess survivor = g.awaitPrimary(SOON);
             assertThat(survivor.name).isEqualTo(pair.secondary().name);
-            await(survivor.name + " holds the address", SOON, () -> holds(survivor.name, netns));
+            until(survivor.name + " holds the address", SOON, () -> holds(survivor.name, netns));
             // the killed node's host still has it (nothing ran there); on restart the workflow clears it
             first.start();
             ProcessGroup.awaitInSync(first, Duration.ofSeconds(120));
@@ -65,7 +65,7 @@ class VipTest {
 
     private void awaitOnlyHolder(ProcessGroup g, NodeProcess primary, boolean netns) {
         NodeProcess other = g.other(primary);
-        await("only " + primary.name + " holds " + VIP, SOON, () -> holds(primary.name, netns) && !holds(other.name, netns));
+        until("only " + primary.name + " holds " + VIP, SOON, () -> holds(primary.name, netns) && !holds(other.name, netns));
         assertThat(ProcessGroup.getJson(primary, "/workflows/vip/").getBoolean("holding")).isTrue();
         assertThat(ProcessGroup.getJson(other, "/workflows/vip/").getBoolean("holding")).isFalse();
     }
