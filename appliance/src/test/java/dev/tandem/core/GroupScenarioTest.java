@@ -20,8 +20,10 @@ import org.junit.jupiter.api.TestFactory;
  *
  * <p>Commands: {@code group majority|none NAME:KIND[:PRIORITY]...}, {@code run MS}, {@code roles},
  * {@code decision NAME}, {@code kill NAME}, {@code restart NAME}, {@code isolate NAME}, {@code heal},
- * {@code pause NAME MS}, {@code hold TYPE} (hold messages of that type in flight), {@code release},
- * {@code write N}, {@code switchover NAME [TARGET]}, {@code maintenance NAME on|off}, {@code acking}.
+ * {@code pause NAME MS}, {@code hold TYPE [FROM [TO]]} (hold those messages in flight), {@code release},
+ * {@code view NAME MEMBER...} (a view delivered to one member now: early, late or partial),
+ * {@code write N}, {@code switchover NAME [TARGET]}, {@code maintenance NAME on|off}, {@code acking},
+ * {@code logs NAME [TEXT]} (its protocol log lines since the last {@code logs NAME}, those containing TEXT).
  */
 class GroupScenarioTest {
     static final Path DIR = Path.of("src/test/resources/scenarios");
@@ -96,13 +98,20 @@ class GroupScenarioTest {
                 case "isolate" -> sim.isolate(w[1]);
                 case "heal" -> sim.heal();
                 case "pause" -> sim.pause(w[1], Long.parseLong(w[2]));
-                case "hold" -> {
-                    String type = w[1];
-                    sim.hold = m -> GroupMessage.typeOf(m).equals(type);
+                case "hold" -> { // hold TYPE [FROM [TO]]: those messages stay in flight until `release`
+                    String type = w[1], from = w.length > 2 ? w[2] : null, to = w.length > 3 ? w[3] : null;
+                    sim.hold = (f, t, m) -> GroupMessage.typeOf(m).equals(type) && (from == null || from.equals(f)) && (to == null || to.equals(t));
                 }
                 case "release" -> {
-                    sim.hold = m -> false;
+                    sim.hold = (f, t, m) -> false;
                     sim.release();
+                }
+                case "view" -> sim.forceView(w[1], List.of(java.util.Arrays.copyOfRange(w, 2, w.length))); // view NAME MEMBER...
+                case "logs" -> { // logs NAME [TEXT]: NAME's protocol log lines since the last `logs NAME`, those containing TEXT
+                    GroupSim.Member m = sim.member(w[1]);
+                    String text = String.join(" ", java.util.Arrays.copyOfRange(w, 2, w.length));
+                    for (String line : m.logLines.subList(m.logRead, m.logLines.size())) if (line.contains(text)) out.add(line);
+                    m.logRead = m.logLines.size();
                 }
                 case "write" -> {
                     int n = Integer.parseInt(w[1]), ok = 0;

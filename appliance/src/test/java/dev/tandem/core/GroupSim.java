@@ -12,7 +12,6 @@ import java.util.PriorityQueue;
 import java.util.Random;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.function.Predicate;
 
 /**
  * A deterministic world for real {@link GroupState} instances: one simulated clock, a network that delays,
@@ -42,6 +41,8 @@ final class GroupSim {
         final List<long[]> log = new ArrayList<>(); // its history: {lsn, term}
         List<String> view = List.of();
         final List<Runnable> queued = new ArrayList<>(); // inputs that arrived while paused
+        final List<String> logLines = new ArrayList<>(); // its protocol log (Log effects), across restarts
+        int logRead; // how many of them a scenario's `logs` already printed
 
         Member(String name, boolean witness, int priority) {
             this.name = name;
@@ -75,8 +76,13 @@ final class GroupSim {
     long maxDelay = 5;
     /** Pairs that cannot talk ("a|b", both orders). */
     final Set<String> cut = new TreeSet<>();
+    /** A rule for messages to hold in flight until {@link #release()}. */
+    interface Hold {
+        boolean test(String from, String to, GroupMessage m);
+    }
+
     /** Messages matching this are held in flight until {@link #release()}. */
-    Predicate<GroupMessage> hold = m -> false;
+    Hold hold = (from, to, m) -> false;
     private final List<Runnable> held = new ArrayList<>();
     /** The acknowledged writes: {lsn, term}. */
     final List<long[]> acknowledged = new ArrayList<>();
@@ -213,6 +219,17 @@ final class GroupSim {
         });
     }
 
+    /**
+     * Gives {@code name} the view {@code members} now (coordinator: the first), whatever the network says: a
+     * view that comes early or late on one member, as JGroups' failure detection may deliver it. The next
+     * change of the network gives every member its real view again.
+     */
+    void forceView(String name, List<String> members) {
+        Member m = this.members.get(name);
+        m.view = List.copyOf(members);
+        input(m, new Input.ViewChanged(m.view, m.view.get(0).equals(name), m.view.get(0)));
+    }
+
     /** Releases the held messages, in the order they were held. */
     void release() {
         List<Runnable> r = new ArrayList<>(held);
@@ -266,6 +283,7 @@ final class GroupSim {
         } else if (e instanceof Effect.SwitchoverFinished f) {
             notes.add(m.name + ": switchover " + (f.ok() ? "done" : "refused") + ": " + f.message());
         } else if (e instanceof Effect.Log l) {
+            m.logLines.add(l.line());
             if (traceOn && (l.line().startsWith("decision") || l.line().startsWith("candidate"))) trace(m.name + ": " + l.line());
         }
     }
@@ -275,7 +293,7 @@ final class GroupSim {
         Runnable r = () -> {
             if (canTalk(from, to)) input(members.get(to), new Input.Received(msg));
         };
-        if (hold.test(msg)) {
+        if (hold.test(from, to, msg)) {
             held.add(r);
             return;
         }
@@ -328,6 +346,7 @@ final class GroupSim {
     // ------------------------------------------------------------------ checks
 
     private void check() {
+        if (!majority) return; // quorum: none chooses availability: both sides of a partition serve (SPEC 7)
         List<String> acking = new ArrayList<>();
         for (Member m : members.values()) if (m.up && m.state.roleState().mayAcknowledge(now)) acking.add(m.name + " (term " + m.state.term() + ")");
         if (acking.size() > 1) fail("two members may acknowledge writes at " + now + " ms: " + acking);
