@@ -1,5 +1,6 @@
 package dev.tandem.cluster;
 
+import dev.tandem.api.NodeRole;
 import dev.tandem.core.GroupMessage;
 import dev.tandem.core.GroupMessage.Ack;
 import dev.tandem.core.GroupMessage.Maintenance;
@@ -10,7 +11,6 @@ import dev.tandem.core.GroupMessage.Status;
 import dev.tandem.core.GroupMessage.Switchover;
 import dev.tandem.core.GroupMessage.SwitchoverDone;
 import dev.tandem.core.GroupMessage.Vote;
-import dev.tandem.api.NodeRole;
 import io.vertx.core.json.JsonObject;
 
 /**

@@ -1,12 +1,12 @@
 package dev.tandem.cluster;
 
+import dev.tandem.api.EventId;
+import dev.tandem.api.NodeRole;
 import dev.tandem.config.TandemConfig;
 import dev.tandem.core.GroupMessage;
 import dev.tandem.core.GroupState;
 import dev.tandem.core.GroupState.Effect;
 import dev.tandem.core.GroupState.Input;
-import dev.tandem.api.EventId;
-import dev.tandem.api.NodeRole;
 import dev.tandem.core.RoleState;
 import dev.tandem.core.TimingRules;
 import dev.tandem.core.WriteRefused;

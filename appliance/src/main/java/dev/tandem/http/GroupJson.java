@@ -1,10 +1,10 @@
 package dev.tandem.http;
 
+import dev.tandem.api.NodeRole;
 import dev.tandem.cluster.GroupMember;
 import dev.tandem.config.TandemConfig;
 import dev.tandem.core.GroupState;
 import dev.tandem.core.MemberState;
-import dev.tandem.api.NodeRole;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.concurrent.CompletableFuture;

@@ -1,12 +1,12 @@
 package dev.tandem.http;
 
+import dev.tandem.cluster.GroupMember;
+import dev.tandem.config.TandemConfig;
 import dev.tandem.workflows.RoutePattern;
 import dev.tandem.workflows.Workflow;
 import dev.tandem.workflows.WorkflowEngine;
 import dev.tandem.workflows.WorkflowRequest;
 import dev.tandem.workflows.WorkflowResponse;
-import dev.tandem.cluster.GroupMember;
-import dev.tandem.config.TandemConfig;
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.json.DecodeException;

@@ -1,7 +1,7 @@
 package dev.tandem.metrics;
 
-import dev.tandem.cluster.GroupMember;
 import dev.tandem.api.NodeRole;
+import dev.tandem.cluster.GroupMember;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Timer;

@@ -1,21 +1,21 @@
 package dev.tandem.node;
 
+import dev.tandem.admin.Deployments;
+import dev.tandem.admin.SystemStore;
+import dev.tandem.api.EventId;
+import dev.tandem.api.NodeRole;
 import dev.tandem.cluster.ClusterChannel;
 import dev.tandem.cluster.GroupChannel;
 import dev.tandem.cluster.GroupMember;
 import dev.tandem.cluster.TermFile;
 import dev.tandem.config.TandemConfig;
-import dev.tandem.api.EventId;
-import dev.tandem.api.NodeRole;
 import dev.tandem.events.EventLog;
 import dev.tandem.events.NodeEvents;
-import dev.tandem.metrics.NodeMetrics;
 import dev.tandem.http.Durability;
 import dev.tandem.http.HttpApi;
+import dev.tandem.metrics.NodeMetrics;
 import dev.tandem.replication.Replication;
 import dev.tandem.store.Store;
-import dev.tandem.admin.Deployments;
-import dev.tandem.admin.SystemStore;
 import dev.tandem.workflows.HostCommands;
 import dev.tandem.workflows.NodeView;
 import dev.tandem.workflows.WorkflowEngine;

@@ -3,8 +3,8 @@ package dev.tandem.cluster;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.tandem.core.GroupMessage;
 import dev.tandem.api.NodeRole;
+import dev.tandem.core.GroupMessage;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
 import org.junit.jupiter.api.Test;

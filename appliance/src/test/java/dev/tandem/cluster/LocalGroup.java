@@ -1,7 +1,7 @@
 package dev.tandem.cluster;
 
-import dev.tandem.config.ConfigLoader;
 import dev.tandem.api.NodeRole;
+import dev.tandem.config.ConfigLoader;
 import dev.tandem.node.TandemNode;
 import dev.tandem.testing.Await;
 import dev.tandem.testing.Runbook;
