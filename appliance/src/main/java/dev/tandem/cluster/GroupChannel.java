@@ -55,7 +55,13 @@ public final class GroupChannel implements AutoCloseable {
                 List<String> names = v.getMembers().stream().map(GroupChannel::name).toList();
                 boolean coordinator = channel.getAddress() != null && channel.getAddress().equals(v.getCoord());
                 View view = new View(names, coordinator, String.valueOf(v.getCoord()));
-                for (Consumer<View> l : viewListeners) l.accept(view);
+                for (Consumer<View> l : viewListeners) {
+                    try {
+                        l.accept(view);
+                    } catch (RuntimeException e) {
+                        log.debug("group: a view was not taken (the node is closing?): {}", e.toString());
+                    }
+                }
             }
         });
     }
@@ -125,7 +131,13 @@ public final class GroupChannel implements AutoCloseable {
         // a topic nobody subscribed to goes to the group protocol, whose codec reports what is wrong with it
         Handler h = dot < 0 ? null : handlers.get(type.substring(0, dot));
         if (h == null) h = handlers.get(GROUP);
-        if (h != null) h.receive(sender, m);
+        if (h == null) return;
+        try {
+            h.receive(sender, m);
+        } catch (RuntimeException e) {
+            // a handler only queues the message; it fails when its thread has stopped (the node is closing)
+            if (logLimit.allow("handler:" + e.getClass().getName())) log.debug("group: a message from {} was not taken: {}", sender, e.toString());
+        }
     }
 
     private Address addressOf(String member) {

@@ -64,7 +64,7 @@ public final class Replication implements AutoCloseable {
         store.onCommit(lsn -> scheduleShip());
         channel.onView(v -> onWorker(() -> primary.forgetAllBut(v.members())));
         channel.subscribe(ReplMessages.TOPIC, (sender, m) -> {
-            inbox.add(new Inbound(m.getString("from", ""), m));
+            inbox.add(new Inbound(m.getValue("from") instanceof String from ? from : "", m)); // checked on the worker
             if (drainScheduled.compareAndSet(false, true)) onWorker(this::drainInbox);
         });
         long tick = config.group().heartbeatInterval().toMillis();

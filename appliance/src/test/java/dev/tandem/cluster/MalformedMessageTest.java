@@ -64,6 +64,8 @@ class MalformedMessageTest {
                     prober.send(new BytesMessage(target, "{\"type\": \"status\", \"name\": \"x\", \"witness\": false, \"priority\": \"high\"}"
                             .getBytes(StandardCharsets.UTF_8)));
                     prober.send(new BytesMessage(target, "{\"type\": \"repl.ack\", \"from\": \"x\", \"lsn\": \"many\"}".getBytes(StandardCharsets.UTF_8)));
+                    // a sender that is not a name: taken as nobody's (no follower), never a failure on JGroups' thread
+                    prober.send(new BytesMessage(target, "{\"type\": \"repl.ack\", \"from\": 7, \"lsn\": 1}".getBytes(StandardCharsets.UTF_8)));
                 }
                 dev.tandem.testing.Await.until("the garbage arrived and was reported", Duration.ofSeconds(60),
                         () -> lines.stream().anyMatch(l -> l.contains("malformed")) && lines.stream().anyMatch(l -> l.contains("dropped a message from"))
