@@ -98,12 +98,6 @@ public final class GroupChannel implements AutoCloseable {
         }
     }
 
-    /** The members of the current view, by name (empty before connecting). */
-    public List<String> members() {
-        org.jgroups.View v = channel.getView();
-        return v == null ? List.of() : v.getMembers().stream().map(GroupChannel::name).toList();
-    }
-
     /** Fault injection when the channel was built with it (tests), else null. */
     public FaultInjection faults() {
         return FaultInjection.of(channel);

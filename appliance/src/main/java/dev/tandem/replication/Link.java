@@ -13,9 +13,4 @@ record Link(TandemConfig config, Store store, Replica replica, GroupMember group
     void send(String to, JsonObject m) {
         channel.send(to, m);
     }
-
-    /** Replication's clock (monotonic milliseconds). */
-    static long now() {
-        return System.nanoTime() / 1_000_000;
-    }
 }

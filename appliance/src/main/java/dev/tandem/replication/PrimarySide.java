@@ -2,6 +2,7 @@ package dev.tandem.replication;
 
 import dev.tandem.api.EventId;
 import dev.tandem.api.NodeRole;
+import dev.tandem.cluster.GroupMember;
 import dev.tandem.core.WriteRefused;
 import dev.tandem.store.Change;
 import dev.tandem.store.Snapshot;
@@ -80,7 +81,7 @@ final class PrimarySide {
             return;
         }
         waiters.computeIfAbsent(lsn, k -> new ArrayList<>()).add(f);
-        waiterSince.putIfAbsent(lsn, Link.now());
+        waiterSince.putIfAbsent(lsn, GroupMember.now());
         checkSyncTimeout();
     }
 
@@ -88,7 +89,7 @@ final class PrimarySide {
     void tick(long heartbeatMillis) {
         checkSyncTimeout();
         ship();
-        long idle = Link.now() - 2 * heartbeatMillis;
+        long idle = GroupMember.now() - 2 * heartbeatMillis;
         for (var e : followers.entrySet()) {
             // an idle stream still says where the primary is, so a follower notices what it missed
             if (e.getValue().streaming && e.getValue().lastSent < idle) sendChanges(e.getKey(), e.getValue(), List.of());
@@ -152,7 +153,7 @@ final class PrimarySide {
 
     private void sendChanges(String to, Follower f, List<Change> batch) {
         link.send(to, ReplMessages.changes(link.me(), link.store().writeTerm(), link.store().lastLsn(), batch));
-        f.lastSent = Link.now();
+        f.lastSent = GroupMember.now();
     }
 
     void onAck(String from, long lsn) {
@@ -178,7 +179,7 @@ final class PrimarySide {
             degrade("no secondary in the group");
             return;
         }
-        long oldest = Link.now() - waiterSince.firstEntry().getValue();
+        long oldest = GroupMember.now() - waiterSince.firstEntry().getValue();
         if (oldest <= syncTimeout) return;
         if (strict) {
             failWaiters(WriteRefused.Reason.STRICT_WITHOUT_SECONDARY, "replication.strict: no secondary confirmed the write within replication.sync_timeout ("
@@ -216,7 +217,7 @@ final class PrimarySide {
     /** A full copy for {@code to}, in parts; it says hello again once it installed it. */
     void sendSnapshot(String to) {
         if (!primary()) return;
-        long t0 = Link.now();
+        long t0 = GroupMember.now();
         Snapshot snap = link.replica().snapshot();
         int parts = Math.max(1, (snap.docs().size() + SNAPSHOT_CHUNK - 1) / SNAPSHOT_CHUNK);
         for (int p = 0; p < parts; p++) {
@@ -225,6 +226,6 @@ final class PrimarySide {
         }
         Follower f = followers.computeIfAbsent(to, k -> new Follower());
         f.streaming = false;
-        log.info("snapshot at lsn {} ({} documents, {} parts) sent to {} in {} ms", snap.lsn(), snap.docs().size(), parts, to, Link.now() - t0);
+        log.info("snapshot at lsn {} ({} documents, {} parts) sent to {} in {} ms", snap.lsn(), snap.docs().size(), parts, to, GroupMember.now() - t0);
     }
 }

@@ -2,6 +2,7 @@ package dev.tandem.replication;
 
 import dev.tandem.api.EventId;
 import dev.tandem.api.NodeRole;
+import dev.tandem.cluster.GroupMember;
 import dev.tandem.store.Change;
 import dev.tandem.store.Snapshot;
 import io.vertx.core.json.JsonArray;
@@ -60,11 +61,11 @@ final class SecondarySide {
         String p = g.primary();
         if (g.role() != NodeRole.SECONDARY || p == null) {
             stop();
-        } else if (!p.equals(followingPrimary) || followingTerm != g.term() || Link.now() - lastFromPrimary > 1000) {
+        } else if (!p.equals(followingPrimary) || followingTerm != g.term() || GroupMember.now() - lastFromPrimary > 1000) {
             followingPrimary = p;
             followingTerm = g.term();
             setCaughtUp(false, -1);
-            lastFromPrimary = Link.now();
+            lastFromPrimary = GroupMember.now();
             hello(p);
         }
     }
@@ -89,7 +90,7 @@ final class SecondarySide {
         JsonObject m = ms.get(ms.size() - 1); // the newest: its primaryLsn covers the others'
         if (!acceptFrom(from, m)) return;
         var store = link.store();
-        lastFromPrimary = Link.now();
+        lastFromPrimary = GroupMember.now();
         if (ms.size() == 1 && m.getJsonArray("changes").isEmpty()) {
             // batches arrive in order, so everything sent before this one has been applied
             setCaughtUp(store.lastLsn() >= m.getLong("primaryLsn"), m.getLong("term"));
@@ -143,14 +144,14 @@ final class SecondarySide {
 
     void onSnapshot(String from, JsonObject m) {
         if (!acceptFrom(from, m)) return;
-        lastFromPrimary = Link.now();
+        lastFromPrimary = GroupMember.now();
         if (m.getInteger("part") == 0) snapshotDocs = new ArrayList<>();
         if (snapshotDocs == null) return;
         snapshotDocs.addAll(ReplMessages.docsOf(m));
         if (m.getInteger("part") == m.getInteger("parts") - 1) {
-            long t0 = Link.now();
+            long t0 = GroupMember.now();
             link.replica().install(new Snapshot(m.getLong("lsn"), m.getLong("lsnTerm"), snapshotDocs));
-            log.info("snapshot installed: {} documents at lsn {} in {} ms", snapshotDocs.size(), m.getLong("lsn"), Link.now() - t0);
+            log.info("snapshot installed: {} documents at lsn {} in {} ms", snapshotDocs.size(), m.getLong("lsn"), GroupMember.now() - t0);
             snapshotDocs = null;
             hello(from);
         }
