@@ -92,6 +92,8 @@ final class GroupSim {
     private final List<String> notes = new ArrayList<>();
     boolean traceOn;
     int elections, failures;
+    /** A hash of every effect of every member, in order: a change to the protocol code that means to change nothing keeps it. */
+    long effectsHash;
 
     GroupSim(long seed, boolean majority, boolean preempt, String... spec) {
         this.random = new Random(seed);
@@ -246,7 +248,10 @@ final class GroupSim {
             return;
         }
         List<Effect> effects = m.state.step(in, now, m.data());
-        for (Effect e : effects) apply(m, e);
+        for (Effect e : effects) {
+            effectsHash = effectsHash * 31 + (m.name + " " + e).hashCode();
+            apply(m, e);
+        }
     }
 
     private void apply(Member m, Effect e) {
