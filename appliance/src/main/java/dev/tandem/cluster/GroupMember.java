@@ -5,8 +5,8 @@ import dev.tandem.api.NodeRole;
 import dev.tandem.config.TandemConfig;
 import dev.tandem.core.GroupMessage;
 import dev.tandem.core.GroupState;
-import dev.tandem.core.GroupState.Effect;
-import dev.tandem.core.GroupState.Input;
+import dev.tandem.core.GroupEffect;
+import dev.tandem.core.GroupInput;
 import dev.tandem.core.RoleState;
 import dev.tandem.core.TimingRules;
 import dev.tandem.core.WriteRefused;
@@ -108,9 +108,9 @@ public final class GroupMember implements AutoCloseable {
     /** Joins the group; returns once connected (the election follows on the group thread). */
     public GroupMember start() throws Exception {
         channel.subscribe(GroupChannel.GROUP, (sender, m) -> loop.execute(() -> guarded(() -> onWire(m, sender))));
-        channel.onView(v -> loop.execute(() -> guarded(() -> step(new Input.ViewChanged(v.members(), v.coordinator(), v.coordinatorAddress())))));
+        channel.onView(v -> loop.execute(() -> guarded(() -> step(new GroupInput.ViewChanged(v.members(), v.coordinator(), v.coordinatorAddress())))));
         channel.connect(config.group().name());
-        loop.scheduleAtFixedRate(() -> guarded(() -> step(new Input.Tick())), 0, config.group().heartbeatInterval().toMillis(),
+        loop.scheduleAtFixedRate(() -> guarded(() -> step(new GroupInput.Tick())), 0, config.group().heartbeatInterval().toMillis(),
                 TimeUnit.MILLISECONDS);
         return this;
     }
@@ -129,7 +129,7 @@ public final class GroupMember implements AutoCloseable {
             }
             return;
         }
-        step(new Input.Received(gm));
+        step(new GroupInput.Received(gm));
     }
 
     private GroupState.Data dataNow() {
@@ -137,26 +137,26 @@ public final class GroupMember implements AutoCloseable {
     }
 
     /** One input through the state machine, then its effects in order. */
-    private void step(Input in) {
-        List<Effect> effects = state.step(in, now(), dataNow());
-        for (Effect e : effects) apply(e);
+    private void step(GroupInput in) {
+        List<GroupEffect> effects = state.step(in, now(), dataNow());
+        for (GroupEffect e : effects) apply(e);
         publish();
         releaseWaiters();
     }
 
-    private void apply(Effect e) {
-        if (e instanceof Effect.PersistTerm p) {
+    private void apply(GroupEffect e) {
+        if (e instanceof GroupEffect.PersistTerm p) {
             if (p.votedFor() == null) terms.raise(p.term());
             else terms.vote(p.term(), p.votedFor());
-        } else if (e instanceof Effect.PersistMaintenance p) {
+        } else if (e instanceof GroupEffect.PersistMaintenance p) {
             maintenanceFile.set(p.enabled(), p.version());
-        } else if (e instanceof Effect.Send s) {
+        } else if (e instanceof GroupEffect.Send s) {
             channel.send(s.to(), GroupCodec.encode(s.message()));
-        } else if (e instanceof Effect.Later l) {
+        } else if (e instanceof GroupEffect.Later l) {
             loop.schedule(() -> guarded(() -> step(l.input())), l.delayMs(), TimeUnit.MILLISECONDS);
-        } else if (e instanceof Effect.BecomingPrimary b) {
+        } else if (e instanceof GroupEffect.BecomingPrimary b) {
             for (Listener l : listeners) l.becomingPrimary(b.term());
-        } else if (e instanceof Effect.RoleChanged r) {
+        } else if (e instanceof GroupEffect.RoleChanged r) {
             publish(); // the new role is what the listeners (and the write gate) see from here on
             for (Listener l : listeners) {
                 try {
@@ -166,19 +166,19 @@ public final class GroupMember implements AutoCloseable {
                 }
             }
             releaseWaiters();
-        } else if (e instanceof Effect.Event ev) {
+        } else if (e instanceof GroupEffect.Event ev) {
             JsonObject data = new JsonObject(new LinkedHashMap<>(ev.data()));
             for (Listener l : listeners) l.event(ev.id(), data);
-        } else if (e instanceof Effect.SwitchoverFinished f) {
+        } else if (e instanceof GroupEffect.SwitchoverFinished f) {
             CompletableFuture<JsonObject> fut = pendingSwitchovers.remove(f.id());
             if (fut != null) {
                 fut.complete(new JsonObject().put("ok", f.ok()).put("primary", f.primary()).put("message", f.message()).put("took_ms", f.tookMs()));
             }
-        } else if (e instanceof Effect.DrainCommits) {
+        } else if (e instanceof GroupEffect.DrainCommits) {
             publish(); // handing over: the write gate closes first, then the commits that passed it finish
             if (data != null) data.awaitCommitsInFlight();
-            step(new Input.CommitsDrained()); // at once, as one with the request: nothing else comes between
-        } else if (e instanceof Effect.Log l) {
+            step(new GroupInput.CommitsDrained()); // at once, as one with the request: nothing else comes between
+        } else if (e instanceof GroupEffect.Log l) {
             log.info("{}", l.line());
         }
     }
@@ -217,7 +217,7 @@ public final class GroupMember implements AutoCloseable {
         String id = java.util.UUID.randomUUID().toString();
         loop.execute(() -> guarded(() -> {
             pendingSwitchovers.put(id, f);
-            step(new Input.SwitchoverRequested(target, id));
+            step(new GroupInput.SwitchoverRequested(target, id));
         }));
         long failureTimeout = config.group().failureTimeout().toMillis();
         return f.orTimeout(config.replication().syncTimeout().toMillis() + failureTimeout + 5000, TimeUnit.MILLISECONDS);
@@ -226,7 +226,7 @@ public final class GroupMember implements AutoCloseable {
     /** Pauses (or resumes) automatic failover group-wide. */
     public CompletableFuture<Boolean> setMaintenance(boolean enabled) {
         return CompletableFuture.supplyAsync(() -> {
-            step(new Input.MaintenanceSet(enabled));
+            step(new GroupInput.MaintenanceSet(enabled));
             return enabled;
         }, loop);
     }
@@ -388,7 +388,7 @@ public final class GroupMember implements AutoCloseable {
     @Override
     public void close() {
         try {
-            loop.submit(() -> guarded(() -> step(new Input.Closing()))).get(1, TimeUnit.SECONDS);
+            loop.submit(() -> guarded(() -> step(new GroupInput.Closing()))).get(1, TimeUnit.SECONDS);
         } catch (Exception ignored) {
             // closing anyway
         }

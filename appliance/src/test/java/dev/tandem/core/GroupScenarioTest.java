@@ -118,8 +118,8 @@ class GroupScenarioTest {
                     for (int k = 0; k < n; k++) if (sim.write()) ok++;
                     out.add(ok + " of " + n + " acknowledged");
                 }
-                case "switchover" -> sim.input(sim.member(w[1]), new GroupState.Input.SwitchoverRequested(w.length > 2 ? w[2] : null, "sw"));
-                case "maintenance" -> sim.input(sim.member(w[1]), new GroupState.Input.MaintenanceSet(w[2].equals("on")));
+                case "switchover" -> sim.input(sim.member(w[1]), new GroupInput.SwitchoverRequested(w.length > 2 ? w[2] : null, "sw"));
+                case "maintenance" -> sim.input(sim.member(w[1]), new GroupInput.MaintenanceSet(w[2].equals("on")));
                 case "acking" -> out.add(sim.acking().isEmpty() ? "nobody may acknowledge writes" : sim.acking() + " may acknowledge writes");
                 default -> throw new IllegalArgumentException("unknown scenario command: " + command);
             }

@@ -1,8 +1,6 @@
 package dev.tandem.core;
 
 import dev.tandem.api.NodeRole;
-import dev.tandem.core.GroupState.Effect;
-import dev.tandem.core.GroupState.Input;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -137,7 +135,7 @@ final class GroupSim {
         Member boot = m;
         at(now + delay, () -> {
             if (members.get(boot.name) != boot || !boot.up) return;
-            input(boot, new Input.Tick());
+            input(boot, new GroupInput.Tick());
             scheduleTick(boot, HB + random.nextInt(3));
         });
     }
@@ -216,7 +214,7 @@ final class GroupSim {
                 for (String o : members.keySet()) if (o.equals(m.name) || connected(m.name, o)) v.add(o);
                 if (v.equals(m.view)) continue;
                 m.view = v;
-                input(m, new Input.ViewChanged(v, v.get(0).equals(m.name), v.get(0)));
+                input(m, new GroupInput.ViewChanged(v, v.get(0).equals(m.name), v.get(0)));
             }
         });
     }
@@ -229,7 +227,7 @@ final class GroupSim {
     void forceView(String name, List<String> members) {
         Member m = this.members.get(name);
         m.view = List.copyOf(members);
-        input(m, new Input.ViewChanged(m.view, m.view.get(0).equals(name), m.view.get(0)));
+        input(m, new GroupInput.ViewChanged(m.view, m.view.get(0).equals(name), m.view.get(0)));
     }
 
     /** Releases the held messages, in the order they were held. */
@@ -241,21 +239,21 @@ final class GroupSim {
 
     // ------------------------------------------------------------------ members
 
-    void input(Member m, Input in) {
+    void input(Member m, GroupInput in) {
         if (!m.up) return;
         if (m.paused) {
             m.queued.add(() -> input(m, in));
             return;
         }
-        List<Effect> effects = m.state.step(in, now, m.data());
-        for (Effect e : effects) {
+        List<GroupEffect> effects = m.state.step(in, now, m.data());
+        for (GroupEffect e : effects) {
             effectsHash = effectsHash * 31 + (m.name + " " + e).hashCode();
             apply(m, e);
         }
     }
 
-    private void apply(Member m, Effect e) {
-        if (e instanceof Effect.PersistTerm p) {
+    private void apply(Member m, GroupEffect e) {
+        if (e instanceof GroupEffect.PersistTerm p) {
             if (p.votedFor() != null) {
                 String prev = votes.putIfAbsent(m.name + "@" + p.term(), p.votedFor());
                 if (prev != null && !prev.equals(p.votedFor())) fail(m.name + " voted for " + prev + " and " + p.votedFor() + " in term " + p.term());
@@ -263,20 +261,20 @@ final class GroupSim {
             if (p.term() < m.term) fail(m.name + "'s term went back from " + m.term + " to " + p.term());
             m.term = p.term();
             m.votedFor = p.votedFor();
-        } else if (e instanceof Effect.PersistMaintenance p) {
+        } else if (e instanceof GroupEffect.PersistMaintenance p) {
             m.maintenance = p.enabled();
             m.maintenanceVersion = p.version();
-        } else if (e instanceof Effect.Send s) {
+        } else if (e instanceof GroupEffect.Send s) {
             List<String> to = s.to() == null ? m.state.view() : List.of(s.to());
             for (String t : to) if (!t.equals(m.name)) deliver(m.name, t, s.message());
-        } else if (e instanceof Effect.Later l) {
+        } else if (e instanceof GroupEffect.Later l) {
             GroupState boot = m.state;
             at(now + l.delayMs(), () -> {
                 if (m.state == boot) input(m, l.input()); // not after a restart
             });
-        } else if (e instanceof Effect.DrainCommits) {
-            input(m, new Input.CommitsDrained());
-        } else if (e instanceof Effect.RoleChanged r) {
+        } else if (e instanceof GroupEffect.DrainCommits) {
+            input(m, new GroupInput.CommitsDrained());
+        } else if (e instanceof GroupEffect.RoleChanged r) {
             trace(m.name + ": " + r.previous() + " -> " + r.now() + " (term " + r.term() + "): " + r.reason());
             notes.add(m.name + ": " + r.previous() + " -> " + r.now() + " (term " + r.term() + "): " + r.reason());
             if (r.now() == NodeRole.PRIMARY) {
@@ -285,9 +283,9 @@ final class GroupSim {
                     if (!has(m, w)) fail(m.name + " became primary of term " + r.term() + " without acknowledged write lsn " + w[0] + " (term " + w[1] + ")");
                 }
             }
-        } else if (e instanceof Effect.SwitchoverFinished f) {
+        } else if (e instanceof GroupEffect.SwitchoverFinished f) {
             notes.add(m.name + ": switchover " + (f.ok() ? "done" : "refused") + ": " + f.message());
-        } else if (e instanceof Effect.Log l) {
+        } else if (e instanceof GroupEffect.Log l) {
             m.logLines.add(l.line());
             if (traceOn && (l.line().startsWith("decision") || l.line().startsWith("candidate"))) trace(m.name + ": " + l.line());
         }
@@ -296,7 +294,7 @@ final class GroupSim {
     private void deliver(String from, String to, GroupMessage msg) {
         if (!canTalk(from, to) || random.nextDouble() < dropRate) return;
         Runnable r = () -> {
-            if (canTalk(from, to)) input(members.get(to), new Input.Received(msg));
+            if (canTalk(from, to)) input(members.get(to), new GroupInput.Received(msg));
         };
         if (hold.test(from, to, msg)) {
             held.add(r);

@@ -72,11 +72,11 @@ class GroupStateSimulationTest {
                 case 6 -> sim.maxDelay = 1 + r.nextInt(r.nextInt(3) == 0 ? 400 : 20);
                 case 7 -> {
                     GroupSim.Member m = sim.member(who);
-                    if (m.up && !m.paused) sim.input(m, new GroupState.Input.SwitchoverRequested(null, "sw-" + i));
+                    if (m.up && !m.paused) sim.input(m, new GroupInput.SwitchoverRequested(null, "sw-" + i));
                 }
                 case 8 -> {
                     GroupSim.Member m = sim.member(who);
-                    if (m.up && !m.paused && r.nextInt(4) == 0) sim.input(m, new GroupState.Input.MaintenanceSet(r.nextBoolean()));
+                    if (m.up && !m.paused && r.nextInt(4) == 0) sim.input(m, new GroupInput.MaintenanceSet(r.nextBoolean()));
                 }
                 default -> {
                     for (int w = 0; w < 5; w++) sim.write();
@@ -97,7 +97,7 @@ class GroupStateSimulationTest {
         sim.run(1500);
         for (GroupSim.Member m : sim.members.values()) {
             if (m.state.maintenance()) {
-                sim.input(m, new GroupState.Input.MaintenanceSet(false));
+                sim.input(m, new GroupInput.MaintenanceSet(false));
                 break;
             }
         }
