@@ -20,8 +20,11 @@ import org.junit.jupiter.api.TestFactory;
  *
  * <p>Commands: {@code group majority|none NAME:KIND[:PRIORITY]...}, {@code run MS}, {@code roles},
  * {@code decision NAME}, {@code kill NAME}, {@code restart NAME}, {@code isolate NAME}, {@code heal},
- * {@code pause NAME MS}, {@code hold TYPE [FROM [TO]]} (hold those messages in flight), {@code release},
- * {@code view NAME MEMBER...} (a view delivered to one member now: early, late or partial),
+ * {@code pause NAME MS}, {@code hold TYPE [FROM [TO]]} (hold those messages in flight), {@code hold drain} (the
+ * commits in flight when a primary stops acknowledging), {@code release},
+ * {@code commit NAME N} (N commits past NAME's write gate, finishing when its commits drain), {@code data},
+ * {@code view NAME MEMBER...} (a view delivered to one member now: early, late or partial; queued
+ * ahead of what comes later if it is paused),
  * {@code write N}, {@code switchover NAME [TARGET]}, {@code maintenance NAME on|off}, {@code acking},
  * {@code logs NAME [TEXT]} (its protocol log lines since the last {@code logs NAME}, those containing TEXT).
  */
@@ -98,13 +101,24 @@ class GroupScenarioTest {
                 case "isolate" -> sim.isolate(w[1]);
                 case "heal" -> sim.heal();
                 case "pause" -> sim.pause(w[1], Long.parseLong(w[2]));
-                case "hold" -> { // hold TYPE [FROM [TO]]: those messages stay in flight until `release`
-                    String type = w[1], from = w.length > 2 ? w[2] : null, to = w.length > 3 ? w[3] : null;
-                    sim.hold = (f, t, m) -> GroupMessage.typeOf(m).equals(type) && (from == null || from.equals(f)) && (to == null || to.equals(t));
+                case "hold" -> {
+                    if (w[1].equals("drain")) {
+                        sim.holdDrain = true; // hold drain: commits in flight on a primary that stops acknowledging finish at `release`
+                    } else { // hold TYPE [FROM [TO]]: those messages stay in flight until `release`
+                        String type = w[1], from = w.length > 2 ? w[2] : null, to = w.length > 3 ? w[3] : null;
+                        sim.hold = (f, t, m) -> GroupMessage.typeOf(m).equals(type) && (from == null || from.equals(f)) && (to == null || to.equals(t));
+                    }
                 }
                 case "release" -> {
                     sim.hold = (f, t, m) -> false;
-                    sim.release();
+                    sim.release(); // what it leads to prints at the next `run`
+                }
+                case "commit" -> sim.commitInFlight(w[1], Integer.parseInt(w[2])); // commit NAME N: N commits past NAME's write gate, in flight
+                case "data" -> {
+                    for (GroupSim.Member m : sim.members.values()) {
+                        out.add(m.name + ": " + (m.witness ? "no data" : "term " + m.lastTerm + ", lsn " + m.lsn
+                                + (m.state.handedOverLsn() > 0 ? ", handed over at lsn " + m.state.handedOverLsn() : "")));
+                    }
                 }
                 case "view" -> sim.forceView(w[1], List.of(java.util.Arrays.copyOfRange(w, 2, w.length))); // view NAME MEMBER...
                 case "logs" -> { // logs NAME [TEXT]: NAME's protocol log lines since the last `logs NAME`, those containing TEXT

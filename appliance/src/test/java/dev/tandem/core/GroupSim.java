@@ -38,6 +38,7 @@ final class GroupSim {
         long lastTerm, lsn;   // durable data: (term, lsn) of its newest change
         final List<long[]> log = new ArrayList<>(); // its history: {lsn, term}
         List<String> view = List.of();
+        int inFlight; // commits past the write gate, not yet in its log (see commitInFlight)
         final List<Runnable> queued = new ArrayList<>(); // inputs that arrived while paused
         final List<String> logLines = new ArrayList<>(); // its protocol log (Log effects), across restarts
         int logRead; // how many of them a scenario's `logs` already printed
@@ -82,6 +83,8 @@ final class GroupSim {
     /** Messages matching this are held in flight until {@link #release()}. */
     Hold hold = (from, to, m) -> false;
     private final List<Runnable> held = new ArrayList<>();
+    /** Whether the answer to DrainCommits (the commits in flight finishing) is held until {@link #release()}. */
+    boolean holdDrain;
     /** The acknowledged writes: {lsn, term}. */
     final List<long[]> acknowledged = new ArrayList<>();
     final Map<String, String> votes = new HashMap<>(); // member + "@" + term -> candidate
@@ -234,6 +237,7 @@ final class GroupSim {
     void release() {
         List<Runnable> r = new ArrayList<>(held);
         held.clear();
+        holdDrain = false;
         r.forEach(Runnable::run);
     }
 
@@ -273,7 +277,12 @@ final class GroupSim {
                 if (m.state == boot) input(m, l.input()); // not after a restart
             });
         } else if (e instanceof GroupEffect.DrainCommits) {
-            input(m, new GroupInput.CommitsDrained());
+            Runnable drained = () -> {
+                landInFlight(m);
+                input(m, new GroupInput.CommitsDrained());
+            };
+            if (holdDrain) held.add(drained);
+            else drained.run();
         } else if (e instanceof GroupEffect.RoleChanged r) {
             trace(m.name + ": " + r.previous() + " -> " + r.now() + " (term " + r.term() + "): " + r.reason());
             notes.add(m.name + ": " + r.previous() + " -> " + r.now() + " (term " + r.term() + "): " + r.reason());
@@ -315,6 +324,14 @@ final class GroupSim {
         Member p = members.values().stream().filter(m -> m.up && !m.paused && m.state.roleState().mayAcknowledge(now)).findFirst().orElse(null);
         if (p == null) return false;
         long lsn = p.lsn + 1, term = p.state.term();
+        boolean copied = append(p);
+        if (copied) acknowledged.add(new long[] {lsn, term});
+        return copied;
+    }
+
+    /** {@code p} appends one change of its term and copies its history to the secondaries it reaches; whether any has it. */
+    private boolean append(Member p) {
+        long lsn = p.lsn + 1, term = p.state.term();
         p.log.add(new long[] {lsn, term});
         p.lsn = lsn;
         p.lastTerm = term;
@@ -327,8 +344,31 @@ final class GroupSim {
             o.lastTerm = p.lastTerm;
             copied = true;
         }
-        if (copied) acknowledged.add(new long[] {lsn, term});
         return copied;
+    }
+
+    /**
+     * {@code n} commits that passed the write gate of {@code name} (while it could still acknowledge) and are
+     * still finishing: they join its log when its commits drain (see {@link #holdDrain}).
+     */
+    void commitInFlight(String name, int n) {
+        members.get(name).inFlight += n;
+    }
+
+    /** The member's commits in flight finish: appended to its log and, if it is still primary, copied as {@link #write()} does. */
+    private void landInFlight(Member p) {
+        if (p.inFlight == 0) return;
+        int n = p.inFlight, ok = 0;
+        p.inFlight = 0;
+        long first = p.lsn + 1;
+        for (int k = 0; k < n; k++) {
+            long lsn = p.lsn + 1, term = p.state.term();
+            if (append(p) && p.state.role() == NodeRole.PRIMARY) {
+                acknowledged.add(new long[] {lsn, term});
+                ok++;
+            }
+        }
+        notes.add(p.name + ": " + n + " commits in flight finished (lsn " + first + ".." + p.lsn + "), " + ok + " replicated before the handover");
     }
 
     /** A secondary that follows a primary it can reach takes the primary's history (catch-up; divergence is kept aside). */
