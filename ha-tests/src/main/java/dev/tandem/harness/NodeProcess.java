@@ -1,5 +1,6 @@
 package dev.tandem.harness;
 
+import dev.tandem.testing.Await;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -111,14 +112,13 @@ public final class NodeProcess implements AutoCloseable {
 
     /** Waits (polling) until GET path answers 200, or fails with the tail of the node's log. */
     public NodeProcess awaitStatus200(String path, Duration deadline) {
-        long end = System.nanoTime() + deadline.toNanos();
-        while (System.nanoTime() < end) {
-            if (status(path, Duration.ofMillis(500)) == 200) return this;
-            if (!alive()) break;
-            pause(20);
-        }
-        throw new AssertionError(name + ": " + path + " did not answer 200 within " + deadline + (alive() ? "" : " (process exited)")
-                + "\n--- " + dir.resolve("node.log") + " (tail) ---\n" + logTail(40));
+        String log = "\n--- " + dir.resolve("node.log") + " (tail) ---\n";
+        Await.until(name + ": " + path + " answering 200", deadline, () -> {
+            if (status(path, Duration.ofMillis(500)) == 200) return true;
+            if (!alive()) throw new AssertionError(name + ": the process exited before " + path + " answered 200" + log + logTail(40));
+            return false;
+        }, () -> log + logTail(40));
+        return this;
     }
 
     public String logTail(int lines) {

@@ -102,14 +102,12 @@ public final class ProcessGroup implements AutoCloseable, Runbook {
 
     /** The data node answering /health/primary 200, waiting for one with a deadline; a frozen node (SIGSTOP) is not asked. */
     public NodeProcess awaitPrimary(Duration deadline) {
-        long end = System.nanoTime() + deadline.toNanos();
-        while (System.nanoTime() < end) {
+        return Await.value("a primary", deadline, Await.POLL, () -> {
             for (NodeProcess n : nodes.values()) {
                 if (!n.name.equals("witness") && n.alive() && !n.frozen() && n.status("/health/primary", Duration.ofMillis(300)) == 200) return n;
             }
-            NodeProcess.pause(10);
-        }
-        throw new AssertionError("no primary within " + deadline + "\n" + logs());
+            return null;
+        }, n -> n != null, this::logs);
     }
 
     /** The primary and the other data node. */
