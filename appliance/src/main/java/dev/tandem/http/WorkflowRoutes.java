@@ -126,7 +126,7 @@ final class WorkflowRoutes implements Handler<RoutingContext> {
                     if (err != null) {
                         unavailable(ctx, err);
                     } else {
-                        answer(ctx, name, chosen.getKey(), resp);
+                        answer(ctx, name, chosen.getKey(), resp, group.name());
                     }
                 }));
     }
@@ -150,7 +150,10 @@ final class WorkflowRoutes implements Handler<RoutingContext> {
         }
     }
 
-    private static void answer(RoutingContext ctx, String workflow, RoutePattern route, WorkflowResponse resp) {
+    /** The header naming the change a write committed, once it is acknowledged: "NODE term=T lsn=L". */
+    static final String COMMIT = "X-Tandem-Commit";
+
+    private static void answer(RoutingContext ctx, String workflow, RoutePattern route, WorkflowResponse resp, String node) {
         if (resp.traceback() != null) {
             String id = errorId();
             log.error("workflow {} route {} {} raised [error {}]:\n{}", workflow, route.method(), route.pattern(), id, resp.traceback().strip());
@@ -161,6 +164,10 @@ final class WorkflowRoutes implements Handler<RoutingContext> {
         }
         var response = ctx.response().setStatusCode(resp.status());
         resp.headers().forEach(response::putHeader);
+        // which change this answer acknowledges, and under which primary's term: a client (or a history checker)
+        // can tell two primaries apart, and find the change in the log
+        response.headers().remove(COMMIT); // only the node says it; a route cannot
+        if (resp.lsn() > 0) response.putHeader(COMMIT, node + " term=" + resp.term() + " lsn=" + resp.lsn());
         if (resp.body() == null) {
             response.end();
         } else {

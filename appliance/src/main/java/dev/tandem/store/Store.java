@@ -245,9 +245,10 @@ public final class Store implements AutoCloseable {
         }
     }
 
-    /** Commits {@code c} with the next LSN and its change log row; returns that LSN. */
-    long commitWithLsn(Connection c, String ops) throws SQLException {
+    /** Commits {@code c} with the next LSN and its change log row; returns that change. */
+    Change commitWithLsn(Connection c, String ops) throws SQLException {
         long lsn;
+        Change change;
         commitLock.lock();
         try {
             if (!writeGate.getAsBoolean()) {
@@ -267,14 +268,15 @@ public final class Store implements AutoCloseable {
             c.commit();
             lastLsn = lsn;
             lastChangeTerm = writeTerm;
-            recent.add(new Change(lsn, writeTerm, ts, ops));
+            change = new Change(lsn, writeTerm, ts, ops);
+            recent.add(change);
         } finally {
             commitLock.unlock();
         }
         for (LongConsumer l : commitListeners) {
             l.accept(lsn);
         }
-        return lsn;
+        return change;
     }
 
     /**

@@ -17,6 +17,7 @@ public final class StoreTx implements AutoCloseable {
     private final Connection c;
     private final JsonArray ops = new JsonArray();
     private boolean done;
+    private long committedTerm;
 
     StoreTx(Store store, String ns, Connection c) {
         this.store = store;
@@ -114,12 +115,19 @@ public final class StoreTx implements AutoCloseable {
                 c.commit();
                 return 0;
             }
-            return store.commitWithLsn(c, ops.encode());
+            Change change = store.commitWithLsn(c, ops.encode());
+            committedTerm = change.term();
+            return change.lsn();
         } catch (SQLException e) {
             throw fail("commit", e);
         } finally {
             release();
         }
+    }
+
+    /** The term the committed change carries (the primary's term when it committed), 0 before a commit that wrote. */
+    public long committedTerm() {
+        return committedTerm;
     }
 
     public void rollback() {

@@ -15,7 +15,8 @@ public final class PythonHost {
     private final NodeView node;
     private final HostCommands commands;
     /** The last LSN committed by the current thread's request or hook; read and cleared by the caller. */
-    private final ThreadLocal<long[]> lastLsn = ThreadLocal.withInitial(() -> new long[1]);
+    /** The newest change this thread's route committed: {lsn, term}. */
+    private final ThreadLocal<long[]> lastCommit = ThreadLocal.withInitial(() -> new long[2]);
     /** Set when a commit of the current request was refused because this node stopped being primary. */
     private final ThreadLocal<String> refused = new ThreadLocal<>();
 
@@ -81,10 +82,12 @@ public final class PythonHost {
         return r;
     }
 
-    long takeLastLsn() {
-        long[] cell = lastLsn.get();
-        long v = cell[0];
+    /** The newest change committed on this thread since the last call, {lsn, term} ({0, 0} for none); forgets it. */
+    long[] takeLastCommit() {
+        long[] cell = lastCommit.get();
+        long[] v = cell.clone();
         cell[0] = 0;
+        cell[1] = 0;
         return v;
     }
 
@@ -131,9 +134,10 @@ public final class PythonHost {
                 refused.set(e.getMessage());
                 throw e;
             }
-            if (lsn > 0) {
-                long[] cell = lastLsn.get();
-                cell[0] = Math.max(cell[0], lsn);
+            long[] cell = lastCommit.get();
+            if (lsn > cell[0]) {
+                cell[0] = lsn;
+                cell[1] = tx.committedTerm();
             }
         }
 

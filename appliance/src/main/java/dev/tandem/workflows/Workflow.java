@@ -198,27 +198,28 @@ public final class Workflow implements AutoCloseable {
         if (refused != null) {
             // the node stopped being primary while the route ran: nothing was committed, say so plainly
             return new WorkflowResponse(503, new JsonObject().put("status", 503).put("code", "unavailable")
-                    .put("message", refused + "; retry, and the request reaches the new primary").encode(), Map.of("Retry-After", "1"), null, 0);
+                    .put("message", refused + "; retry, and the request reaches the new primary").encode(), Map.of("Retry-After", "1"), null, 0, 0);
         }
         return r;
     }
 
     private WorkflowResponse dispatch(RoutePattern route, Map<String, String> params, WorkflowRequest req) {
-        host.takeLastLsn();
+        host.takeLastCommit();
         try {
             Value r = dispatch.execute(route.index(), req.method(), req.path(), json(params),
                     json(req.query()), json(req.headers()),
                     req.body(), req.user());
-            long lsn = host.takeLastLsn();
+            long[] commit = host.takeLastCommit();
             Value tb = r.getArrayElement(3);
             Map<String, String> headers = new LinkedHashMap<>();
             new JsonObject(r.getArrayElement(2).asString()).forEach(e -> headers.put(e.getKey(), String.valueOf(e.getValue())));
             Value body = r.getArrayElement(1);
             return new WorkflowResponse(r.getArrayElement(0).asInt(), body.isNull() ? null : body.asString(), headers,
-                    tb.isNull() ? null : tb.asString(), lsn);
+                    tb.isNull() ? null : tb.asString(), commit[0], commit[1]);
         } catch (PolyglotException e) {
             // raised outside the route's own try (e.g. interrupted, or the dispatcher itself failed)
-            return new WorkflowResponse(500, null, Map.of(), String.valueOf(e.getMessage()), host.takeLastLsn());
+            long[] commit = host.takeLastCommit();
+            return new WorkflowResponse(500, null, Map.of(), String.valueOf(e.getMessage()), commit[0], commit[1]);
         }
     }
 

@@ -70,6 +70,16 @@ class WorkflowApiTest {
     }
 
     @Test
+    void aWriteSaysWhichChangeItCommittedAndUnderWhichTerm_aReadSaysNothing() {
+        Http.Response write = http.send(put("/workflows/api/docs/things/commit-header", "1"));
+        assertThat(write.status()).isEqualTo(200);
+        long term = node.node.group().term();
+        assertThat(write.header("X-Tandem-Commit")).isEqualTo(node.node.group().name() + " term=" + term + " lsn=" + node.node.store().lastLsn());
+        assertThat(term).isPositive();
+        assertThat(http.get("/workflows/api/docs/things/commit-header").header("X-Tandem-Commit")).isNull();
+    }
+
+    @Test
     void aTransactionThatRaisesLeavesNothingBehind() {
         Http.Response refused = http.post("/workflows/api/atomic", "{\"fail\": \"http\"}");
         assertThat(refused.status()).isEqualTo(409);
