@@ -55,6 +55,14 @@ public final class ProcessGroup implements AutoCloseable, Runbook {
         return start(root, NodeProcess.home().resolve("sample-workflows"), name -> "", name -> "", List.of("node-a", "node-b"), true, extraYaml);
     }
 
+    /**
+     * The fault campaign's group: {@code names} (node-a, node-b and maybe a witness; a pair alone has
+     * {@code quorum: none}) serving the workflows under {@code workflows}, with fault injection on.
+     */
+    public static ProcessGroup startForCampaign(Path root, Path workflows, List<String> names, String workflowsExtra) throws Exception {
+        return start(root, workflows, name -> workflowsExtra, name -> "", names, true);
+    }
+
     private static ProcessGroup start(Path root, Path samples, java.util.function.Function<String, String> workflowsExtra,
                                       java.util.function.Function<String, String> httpExtra, List<String> nodeNames, boolean faults, String... extraYaml) throws Exception {
         ProcessGroup g = new ProcessGroup();

@@ -1,0 +1,253 @@
+package dev.tandem.campaign;
+
+import dev.tandem.harness.NodeProcess;
+import dev.tandem.harness.ProcessGroup;
+import dev.tandem.testing.Await;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * A seeded fault campaign on real tandem processes. Clients of two workloads (ipam as a set, bank transfers)
+ * write through both data nodes' addresses while faults drawn from the seed hit the group. After each fault:
+ * the heal, a bounded wait for convergence, the clients stopped, and the checks over what the nodes hold and
+ * what the clients saw (see {@link Checker}, {@link IpamWorkload}, {@link BankWorkload}). The same seed
+ * replays the same faults.
+ */
+public final class Campaign {
+    /** How long a group may take to converge after a heal before that is a violation. */
+    public static final Duration CONVERGENCE = Duration.ofSeconds(30);
+    static final int CLIENTS_PER_NODE = 2;
+
+    /** The two setups: a pair with a witness (quorum: majority), and a pair alone (quorum: none). */
+    public enum Setup {
+        MAJORITY(List.of("node-a", "node-b", "witness")), NONE(List.of("node-a", "node-b"));
+
+        final List<String> members;
+
+        Setup(List<String> members) {
+            this.members = members;
+        }
+
+        boolean majority() {
+            return this == MAJORITY;
+        }
+    }
+
+    /** One fault's figures: writes back through each data node's address, failed requests by cause, convergence. */
+    public record Round(int round, Fault fault, String target, Map<String, Long> writesBackMs, int requests, int calledUnreachable,
+                        int groupRefused, long convergedMs) {}
+
+    public record Result(Setup setup, long seed, List<Round> rounds, List<String> violations, int requests, Path history) {}
+
+    private Campaign() {}
+
+    public static Result run(Path root, Setup setup, long seed, int faults, PrintStream out) throws Exception {
+        List<Fault> schedule = Fault.schedule(seed, faults, setup.majority());
+        out.printf("campaign %s seed %d: %d faults: %s%n", setup.name().toLowerCase(), seed, faults, schedule);
+        Path workflows = workflowsDir(root.resolve("workflows"));
+        List<Workload> workloads = List.of(new IpamWorkload(), new BankWorkload());
+        History history = new History();
+        List<Round> rounds = new ArrayList<>();
+        List<String> violations = new ArrayList<>();
+        try (ProcessGroup g = ProcessGroup.startForCampaign(root, workflows, setup.members, ", hook_timeout: 2s")) {
+            List<NodeProcess> data = List.of(g.node("node-a"), g.node("node-b"));
+            NodeProcess primary = g.awaitPrimaryAndSecondary(CONVERGENCE).primary();
+            for (Workload w : workloads) w.setUp(primary);
+            for (int i = 0; i < schedule.size() && violations.isEmpty(); i++) {
+                Fault f = schedule.get(i);
+                primary = g.awaitPrimaryAndSecondary(CONVERGENCE).primary();
+                for (Workload w : workloads) w.beginRound(i, primary);
+                int opsBefore = history.ops().size();
+                long roundStart = System.nanoTime();
+                Clients clients = new Clients(history, workloads, data, seed * 1_000_003L + i, i);
+                Await.until("the clients' first acknowledged writes", Duration.ofSeconds(20), () -> clients.acknowledgedSince(roundStart) >= 10);
+                String target = resolve(g, f.target(), setup);
+                long faultAt = System.nanoTime();
+                history.note("fault " + i + ": " + f + " (" + target + ")");
+                apply(g, f, target);
+                long healedAt = System.nanoTime();
+                history.note("healed " + i);
+                long converged;
+                try {
+                    converged = Await.until("the group converged after " + f, CONVERGENCE, () -> converged(g, data)).toMillis();
+                } catch (AssertionError e) {
+                    violations.add("convergence: no primary with an in-sync secondary within " + CONVERGENCE + " of healing " + f + "\n" + g.describe());
+                    clients.stop();
+                    break;
+                }
+                Await.until("writes after the heal", Duration.ofSeconds(20), () -> clients.acknowledgedSince(healedAt) >= 5);
+                clients.stop();
+                quiesce(data);
+                List<Op> roundOps = history.ops().subList(opsBefore, history.ops().size());
+                Divergence divergence = setup.majority() ? new Divergence() : Divergence.of(data);
+                List<String> found = new ArrayList<>();
+                if (setup.majority()) Checker.noTwoPrimaries(history.ops(), found);
+                for (Workload w : workloads) w.check(i, data, roundOps, divergence, found);
+                Checker.hooksOncePerRoleChange(data, Duration.ofSeconds(20), found);
+                Round r = round(i, f, target, roundOps, data, faultAt, converged);
+                rounds.add(r);
+                out.printf("  %2d %-34s %-8s writes back %s, %4d requests (%d to a node down, %d refused by the group), converged in %d ms%s%n",
+                        i, f, target, r.writesBackMs(), r.requests(), r.calledUnreachable(), r.groupRefused(), converged,
+                        found.isEmpty() ? "" : "  VIOLATION");
+                if (!found.isEmpty()) {
+                    violations.addAll(found);
+                    out.println("seed " + seed + ", faults " + schedule + "\nviolations:\n  " + String.join("\n  ", found)
+                            + "\nhistory around the fault:\n" + history.around(faultAt, 40));
+                }
+            }
+        }
+        Path file = root.resolve("history-" + setup.name().toLowerCase() + "-" + seed + ".jsonl");
+        history.write(file);
+        return new Result(setup, seed, rounds, violations, history.ops().size(), file);
+    }
+
+    /** The campaign's workflows: ipam (the sample), bank and chaos (ha-tests/workflows). */
+    static Path workflowsDir(Path dir) throws IOException {
+        Path home = NodeProcess.home();
+        for (Path src : List.of(home.resolve("sample-workflows/ipam"), home.resolve("ha-tests/workflows/bank"), home.resolve("ha-tests/workflows/chaos"))) {
+            Path to = dir.resolve(src.getFileName().toString());
+            Files.createDirectories(to);
+            Files.copy(src.resolve("workflow.py"), to.resolve("workflow.py"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
+        return dir;
+    }
+
+    private static String resolve(ProcessGroup g, String role, Setup setup) {
+        if (role.equals("witness")) return setup.majority() ? "witness" : "node-b";
+        String p = g.awaitPrimary(CONVERGENCE).name;
+        return role.equals("primary") ? p : p.equals("node-a") ? "node-b" : "node-a";
+    }
+
+    /** Carries out the fault and its heal. The hold is the fault's length, not a wait for anything. */
+    private static void apply(ProcessGroup g, Fault f, String target) throws Exception {
+        NodeProcess n = g.node(target);
+        switch (f.kind()) {
+            case KILL9 -> {
+                g.kill9(target);
+                hold(f);
+                n.start().awaitStatus200("/health/ready", Duration.ofSeconds(120));
+            }
+            case FREEZE -> {
+                g.freeze(target);
+                hold(f);
+                g.thaw(target);
+            }
+            case RESTART -> {
+                if (n.terminate(Duration.ofSeconds(20)) < 0) n.kill9(); // a clean stop that hangs is a finding of its own: the log says so
+                n.start().awaitStatus200("/health/ready", Duration.ofSeconds(120));
+            }
+            case PARTITION -> {
+                g.isolate(target);
+                hold(f);
+                g.heal();
+            }
+            case SWITCHOVER -> g.switchover(target, target.equals("node-a") ? "node-b" : "node-a");
+            case MAINTENANCE -> {
+                g.maintenance(target, true);
+                hold(f);
+                g.maintenance(target, false);
+            }
+            case HOOK_FAIL, HOOK_HANG -> {
+                String mode = f.kind() == Fault.Kind.HOOK_FAIL ? "fail" : "hang";
+                for (String d : List.of("node-a", "node-b")) hookMode(g.node(d), mode);
+                g.switchover(target, target.equals("node-a") ? "node-b" : "node-a");
+                hold(f);
+                for (String d : List.of("node-a", "node-b")) hookMode(g.node(d), "ok");
+            }
+        }
+    }
+
+    private static void hold(Fault f) throws InterruptedException {
+        Thread.sleep(f.holdMs()); // the fault lasts this long (the schedule), then it is healed
+    }
+
+    private static void hookMode(NodeProcess n, String mode) throws IOException, InterruptedException {
+        HttpResponse<String> r = ProcessGroup.post(n, "/workflows/chaos/mode", "{\"mode\": \"" + mode + "\"}", Duration.ofSeconds(10));
+        if (r.statusCode() != 200) throw new IllegalStateException(n.name + ": hook mode " + mode + ": " + r.statusCode() + " " + r.body());
+    }
+
+    /** Every process up, a primary, and the other data node its in-sync secondary. */
+    private static boolean converged(ProcessGroup g, List<NodeProcess> data) {
+        for (NodeProcess n : g.nodes.values()) if (!n.alive() || n.frozen() || n.status("/health/ready", Duration.ofMillis(500)) != 200) return false;
+        NodeProcess p = data.stream().filter(n -> n.status("/health/primary", Duration.ofMillis(500)) == 200).findFirst().orElse(null);
+        if (p == null) return false;
+        NodeProcess s = p == data.get(0) ? data.get(1) : data.get(0);
+        return s.status("/health/secondary", Duration.ofMillis(500)) == 200;
+    }
+
+    /** Waits until both data nodes hold the same last LSN and it stays so for a second: nothing is in flight. */
+    private static void quiesce(List<NodeProcess> data) {
+        long[] last = {-1};
+        long[] since = {System.nanoTime()};
+        Await.until("both data nodes at the same LSN, for a second", CONVERGENCE, () -> {
+            long a = ProcessGroup.getJson(data.get(0), "/api/v1/node").getLong("lsn", -1L);
+            long b = ProcessGroup.getJson(data.get(1), "/api/v1/node").getLong("lsn", -2L);
+            if (a != b || a != last[0]) {
+                last[0] = a == b ? a : -1;
+                since[0] = System.nanoTime();
+                return false;
+            }
+            return System.nanoTime() - since[0] >= 1_000_000_000L;
+        });
+    }
+
+    private static Round round(int i, Fault f, String target, List<Op> ops, List<NodeProcess> data, long faultAt, long convergedMs) {
+        Map<String, Long> back = new LinkedHashMap<>();
+        for (NodeProcess n : data) {
+            back.put(n.name, ops.stream().filter(o -> o.via().equals(n.name) && o.outcome() == Op.Outcome.OK && o.invoke() >= faultAt)
+                    .mapToLong(o -> (o.complete() - faultAt) / 1_000_000).min().orElse(-1));
+        }
+        int unreachable = (int) ops.stream().filter(Op::calledAnUnreachableNode).count();
+        int refused = (int) ops.stream().filter(o -> o.outcome() != Op.Outcome.OK && o.status() >= 500).count();
+        return new Round(i, f, target, back, ops.size(), unreachable, refused, convergedMs);
+    }
+
+    /** The clients of every workload, CLIENTS_PER_NODE per data node each, until {@link #stop()}. */
+    static final class Clients {
+        private final AtomicBoolean running = new AtomicBoolean(true);
+        private final List<Thread> threads = new ArrayList<>();
+        private final History history;
+
+        Clients(History history, List<Workload> workloads, List<NodeProcess> via, long seed, int round) {
+            this.history = history;
+            int id = 0;
+            for (Workload w : workloads) {
+                for (NodeProcess n : via) {
+                    for (int k = 0; k < CLIENTS_PER_NODE; k++) {
+                        int client = id++;
+                        Random random = new Random(seed * 31 + client);
+                        Thread t = new Thread(() -> {
+                            while (running.get()) {
+                                Op op = w.step(history, client, n, random, round);
+                                // the clients' pace; a node that does not answer is tried again a little later, not in a flood
+                                NodeProcess.pause(op.status() == -1 ? 100 : 5);
+                            }
+                        }, "campaign-" + w.name() + "-" + client);
+                        t.setDaemon(true);
+                        t.start();
+                        threads.add(t);
+                    }
+                }
+            }
+        }
+
+        long acknowledgedSince(long nanos) {
+            return history.ops().stream().filter(o -> o.outcome() == Op.Outcome.OK && o.invoke() >= nanos).count();
+        }
+
+        void stop() throws InterruptedException {
+            running.set(false);
+            for (Thread t : threads) t.join();
+        }
+    }
+}
