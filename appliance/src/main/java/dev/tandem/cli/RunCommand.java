@@ -30,6 +30,12 @@ final class RunCommand implements Callable<Integer> {
 
     static int runUntilStopped(TandemConfig config) throws InterruptedException {
         TandemNode node = new TandemNode(config);
+        // a failed store ends the process (the shutdown hook closes the node: a primary resigns), so that systemd
+        // restarts it once the disk has room again
+        node.onFatal(why -> {
+            System.err.println("tandem: node " + config.node().name() + " stops: its store failed: " + why);
+            new Thread(() -> System.exit(TandemCli.STORE_FAILED), "store-failed-exit").start();
+        });
         CountDownLatch stopped = new CountDownLatch(1);
         java.util.concurrent.atomic.AtomicBoolean stopping = new java.util.concurrent.atomic.AtomicBoolean();
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

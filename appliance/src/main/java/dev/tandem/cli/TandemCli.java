@@ -12,6 +12,8 @@ public final class TandemCli {
     public static final int OK = 0;
     public static final int FAILED = 1;
     public static final int BAD_USAGE = 2;
+    /** The node stopped because its store failed (e.g. a full disk): systemd restarts it (Restart=on-failure). */
+    public static final int STORE_FAILED = 75;
 
     static {
         System.setProperty("java.util.logging.SimpleFormatter.format",

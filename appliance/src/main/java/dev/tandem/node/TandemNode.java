@@ -55,6 +55,9 @@ public final class TandemNode implements AutoCloseable, NodeView {
     private NodeMetrics metrics;
     private long metricsTimer = -1;
 
+    /** What the node does when it cannot go on (its store failed): by default it closes itself; `tandem run` exits. */
+    private volatile java.util.function.Consumer<String> onFatal = why -> new Thread(this::close, "fatal-close").start();
+
     /** A node; fault injection only when the JVM runs with {@code -Dtandem.faults=true} (fault tests, never production). */
     public TandemNode(TandemConfig config) {
         this(config, Boolean.getBoolean("tandem.faults"));
@@ -65,6 +68,12 @@ public final class TandemNode implements AutoCloseable, NodeView {
         this.config = config;
         this.faults = faults;
         this.events = new NodeEvents(config.workflows().hookTimeout());
+    }
+
+    /** Replaces what the node does when it cannot go on (see {@link #onFatal}); set before {@link #start}. */
+    public TandemNode onFatal(java.util.function.Consumer<String> handler) {
+        this.onFatal = handler;
+        return this;
     }
 
     /** Starts everything; returns once the node is ready (workflows loaded, HTTP listening, group joined). */
@@ -83,6 +92,14 @@ public final class TandemNode implements AutoCloseable, NodeView {
             System.setProperty("polyglot.engine.userResourceCache",
                     System.getProperty("polyglot.engine.userResourceCache", node.dataDir().resolve("cache").toAbsolutePath().toString()));
             store = Store.open(node.dataDir());
+            store.onFailure(why -> {
+                // crash-only: H2 closed the database, so nothing can be read or committed here until the node starts
+                // again. Stopping lets the group fail over at once instead of keeping a primary that fails every request.
+                log.error("node {} stops: its store failed: {}. The group fails over to its peer. Free space in {} (or repair the disk) "
+                        + "and start the node again (systemd does, every 2 s): it checks its file and catches up from the primary",
+                        node.name(), why, node.dataDir());
+                onFatal.accept(why);
+            });
             if (config.replication().fsync()) store.enableFsync();
             HostCommands commands = new HostCommands(config.workflows().commands(), config.workflows().hookTimeout(),
                     Map.of("TANDEM_NODE", node.name(), "TANDEM_GROUP", config.group().name()),

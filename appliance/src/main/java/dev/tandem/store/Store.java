@@ -46,6 +46,9 @@ public final class Store implements AutoCloseable {
     private volatile Flusher flusher;
     /** The newest committed changes, for shipping without reading the log back (see {@link #changesToShip}). */
     private final RecentChanges recent = new RecentChanges(8192, 16L << 20);
+    /** Told once when H2 can no longer use the database (see {@link #check}). */
+    private final List<java.util.function.Consumer<String>> failureListeners = new CopyOnWriteArrayList<>();
+    private final java.util.concurrent.atomic.AtomicBoolean failed = new java.util.concurrent.atomic.AtomicBoolean();
 
     private Store(HikariDataSource pool, Path file, String storeId) {
         this.pool = pool;
@@ -182,7 +185,46 @@ public final class Store implements AutoCloseable {
                 c.rollback();
             }
         } catch (SQLException e) {
-            throw new StoreException("store: " + StoreFile.firstLine(String.valueOf(e.getMessage())), e);
+            throw new StoreException("store: " + StoreFile.firstLine(String.valueOf(check(e).getMessage())), e);
+        }
+    }
+
+    /**
+     * {@code listener} is told, once, when H2 can no longer use this database: it could not write the file (a full
+     * disk, an I/O error) and closed it. Nothing after that can be read or committed until the node starts again.
+     */
+    public void onFailure(java.util.function.Consumer<String> listener) {
+        failureListeners.add(listener);
+    }
+
+    /** Whether the database failed (see {@link #onFailure}). */
+    public boolean failed() {
+        return failed.get();
+    }
+
+    /** Looks at an error from H2: if it means the database is gone, tells the failure listeners (once). Returns it. */
+    SQLException check(SQLException e) {
+        if (fatal(e) && failed.compareAndSet(false, true)) {
+            String why = "H2 cannot use " + file + " any more (" + StoreFile.firstLine(String.valueOf(e.getMessage())) + "); "
+                    + usableSpace() + " on its filesystem";
+            log.error("store failed: {}", why);
+            for (var l : failureListeners) l.accept(why);
+        }
+        return e;
+    }
+
+    static boolean fatal(SQLException e) {
+        int code = e.getErrorCode();
+        return code == org.h2.api.ErrorCode.DATABASE_IS_CLOSED || code == org.h2.api.ErrorCode.IO_EXCEPTION_1
+                || code == org.h2.api.ErrorCode.IO_EXCEPTION_2 || code == org.h2.api.ErrorCode.FILE_CORRUPTED_1
+                || String.valueOf(e.getMessage()).contains("MVStoreException");
+    }
+
+    private String usableSpace() {
+        try {
+            return java.nio.file.Files.getFileStore(file.toAbsolutePath().getParent()).getUsableSpace() / (1024 * 1024) + " MiB free";
+        } catch (java.io.IOException | RuntimeException ex) {
+            return "free space unknown (" + ex.getMessage() + ")";
         }
     }
 
@@ -241,7 +283,7 @@ public final class Store implements AutoCloseable {
         try {
             return new StoreTx(this, ns, pool.getConnection());
         } catch (SQLException e) {
-            throw new StoreException("cannot start a transaction: " + StoreFile.firstLine(String.valueOf(e.getMessage())), e);
+            throw new StoreException("cannot start a transaction: " + StoreFile.firstLine(String.valueOf(check(e).getMessage())), e);
         }
     }
 

@@ -159,7 +159,7 @@ public final class StoreTx implements AutoCloseable {
     }
 
     private StoreException fail(String what, SQLException e) {
-        String m = String.valueOf(e.getMessage());
+        String m = String.valueOf(store.check(e).getMessage());
         int nl = m.indexOf('\n');
         return new StoreException("store " + what + " failed: " + (nl < 0 ? m : m.substring(0, nl)), e);
     }

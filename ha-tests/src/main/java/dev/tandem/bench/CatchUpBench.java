@@ -42,6 +42,9 @@ public final class CatchUpBench {
             s.awaitStatus200("/health/secondary", Duration.ofSeconds(300));
             long ms = (System.nanoTime() - t1) / 1_000_000;
             System.out.printf("catch-up of %d changes: %d ms from rejoining to caught up (%.0f changes/s)%n", missed, ms, missed * 1000.0 / ms);
+            String cmd = "bin/tandem-bench catchup --changes " + changes;
+            Figures.value("catch-up", "catch-up of " + missed + " changes: rejoining -> caught up", "ms", ms, cmd);
+            Figures.value("catch-up", "catch-up rate", "changes/s", missed * 1000.0 / ms, cmd);
         }
     }
 

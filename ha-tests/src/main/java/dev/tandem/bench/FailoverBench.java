@@ -22,22 +22,30 @@ import java.util.List;
  * reports how long it took and the longest time no write was acknowledged, and checks that every
  * acknowledged allocation is on the new primary (SPEC 8: writes unavailable <= 300 ms, 0 lost).
  *
- * <pre>bin/tandem-bench failover [--runs 20] [--faults kill,stop,switchover]</pre>
+ * {@code --traces} also records every write's latency across one kill -9 and one switchover under load (the
+ * report's plots).
+ *
+ * <pre>bin/tandem-bench failover [--runs 20] [--faults kill,stop,switchover] [--traces]</pre>
  */
 public final class FailoverBench {
+    private static String command = "bin/tandem-bench failover";
+
     public static void main(String[] args) throws Exception {
         int runs = 20;
+        boolean traces = false;
         List<String> faults = List.of("kill", "stop", "switchover");
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--runs" -> runs = Integer.parseInt(args[++i]);
                 case "--faults" -> faults = List.of(args[++i].split(","));
+                case "--traces" -> traces = true;
                 default -> {
-                    System.err.println("usage: bin/tandem-bench failover [--runs 20] [--faults kill,stop,switchover]");
+                    System.err.println("usage: bin/tandem-bench failover [--runs 20] [--faults kill,stop,switchover] [--traces]");
                     System.exit(2);
                 }
             }
         }
+        command = "bin/tandem-bench failover --runs " + runs;
         Path root = Files.createTempDirectory("tandem-failover-");
         HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(200)).build();
         try (ProcessGroup g = ProcessGroup.start(root)) {
@@ -81,6 +89,51 @@ public final class FailoverBench {
                 print(fault.equals("kill") ? "kill -9 -> /health/primary 200" : "SIGSTOP -> /health/primary 200", toHealth);
                 print(fault.equals("kill") ? "kill -9 -> first acknowledged write" : "SIGSTOP -> first acknowledged write", toWrite);
             }
+            if (traces) {
+                trace(g, "kill");
+                trace(g, "switchover");
+            }
+        }
+    }
+
+    /**
+     * Four clients write through both nodes; the primary is killed (or switched over); every write's latency is kept
+     * against the time since the fault, and every failure's time, until writes flow at the new primary for 2 s.
+     */
+    static void trace(ProcessGroup g, String fault) throws Exception {
+        NodeProcess p = g.awaitPrimary(Duration.ofSeconds(30));
+        NodeProcess s = g.other(p);
+        ProcessGroup.awaitInSync(s, Duration.ofSeconds(120));
+        String pool = "trace-" + fault;
+        HttpResponse<String> created = ProcessGroup.post(p, "/workflows/ipam/pools", "{\"name\": \"" + pool + "\", \"cidr\": \"10.2.0.0/16\"}",
+                Duration.ofSeconds(10));
+        if (created.statusCode() != 201) throw new AssertionError("pool " + pool + ": " + created.body());
+        IpamClients w = new IpamClients(pool, List.of(p, s), 2);
+        long t0;
+        try {
+            dev.tandem.testing.Await.until("writes flowing", Duration.ofSeconds(30), () -> w.size() > 200);
+            t0 = System.nanoTime();
+            if (fault.equals("kill")) p.kill9();
+            else ProcessGroup.switchover(p, s.name);
+            dev.tandem.testing.Await.until("writes at the new primary", Duration.ofSeconds(30),
+                    () -> w.acks.stream().filter(a -> a.atNanos() > t0 + 2_000_000_000L).count() > 50);
+        } finally {
+            w.stop();
+        }
+        List<double[]> points = new ArrayList<>();
+        for (IpamClients.Ack a : w.acks) {
+            double at = (a.atNanos() - t0) / 1e6;
+            if (at > -2000) points.add(new double[] {at, a.latencyNanos() / 1e6, 1});
+        }
+        for (long f : w.failedAt) {
+            double at = (f - t0) / 1e6;
+            if (at > -2000) points.add(new double[] {at, 0, 0});
+        }
+        Figures.series(fault.equals("kill") ? "write latency across a kill -9 of the primary" : "write latency across a planned switchover", points);
+        System.out.printf("  %s trace: %d writes, %d failed, around the fault%n", fault, w.acks.size(), w.failedAt.size());
+        if (fault.equals("kill")) {
+            p.start();
+            p.awaitStatus200("/health/secondary", Duration.ofSeconds(120));
         }
     }
 
@@ -125,6 +178,7 @@ public final class FailoverBench {
     }
 
     static void print(String what, long[] ms) {
+        Figures.samples("failover", what, ms, command);
         long[] s = ms.clone();
         Arrays.sort(s);
         System.out.printf("%-38s min %4d  p50 %4d  p99 %4d  max %4d  ms (n=%d)%n", what, s[0], pct(s, 50), pct(s, 99), s[s.length - 1], s.length);

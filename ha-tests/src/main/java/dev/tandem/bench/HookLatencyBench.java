@@ -51,6 +51,9 @@ public final class HookLatencyBench {
             long[] ms = latencies.stream().mapToLong(Long::longValue).sorted().toArray();
             System.out.printf("role change -> hook start over %d role changes (%d switchovers, real processes): min %d  p50 %d  p99 %d  max %d ms%n",
                     ms.length, switchovers, ms[0], FailoverBench.pct(ms, 50), FailoverBench.pct(ms, 99), ms[ms.length - 1]);
+            String cmd = "bin/tandem-bench hooks --switchovers " + switchovers;
+            Figures.samples("hooks", "role change -> hook start", ms, cmd);
+            for (NodeProcess n : g.nodes.values()) Figures.value("memory", n.name + " RSS after the switchovers", "MiB", n.rssMiB(), cmd);
         }
     }
 }

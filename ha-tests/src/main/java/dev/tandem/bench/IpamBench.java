@@ -57,6 +57,11 @@ public final class IpamBench {
                     String ratio = single.containsKey(c) && !setup.equals("single") ? String.format("%.2f", r.perSecond() / single.get(c)) : "";
                     System.out.printf("%-8s %8d %10.0f %10.2f %10.2f %8d %8d %12s%n", setup, c, r.perSecond(), r.percentileMillis(50),
                             r.percentileMillis(99), r.failed(), t.primary.rssMiB(), ratio);
+                    String cmd = "bin/tandem-bench ipam --setups " + setup + " --clients " + c + " --seconds " + seconds;
+                    Figures.value("ipam", setup + ", " + c + (c == 1 ? " client" : " clients") + ": writes/s", "writes/s", r.perSecond(), cmd);
+                    Figures.value("ipam", setup + ", " + c + (c == 1 ? " client" : " clients") + ": p50", "ms", r.percentileMillis(50), cmd);
+                    Figures.value("ipam", setup + ", " + c + (c == 1 ? " client" : " clients") + ": p99", "ms", r.percentileMillis(99), cmd);
+                    Figures.value("memory", setup + ": primary RSS at " + c + (c == 1 ? " client" : " clients"), "MiB", t.primary.rssMiB(), cmd);
                 }
             }
         }

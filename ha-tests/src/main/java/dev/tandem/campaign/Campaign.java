@@ -59,7 +59,22 @@ public final class Campaign {
         History history = new History();
         List<Round> rounds = new ArrayList<>();
         List<String> violations = new ArrayList<>();
-        try (ProcessGroup g = ProcessGroup.startForCampaign(root, workflows, setup.members, ", hook_timeout: 2s")) {
+        // each data node's data_dir on a small filesystem of its own, where root allows it (the disk-full fault)
+        Map<String, dev.tandem.harness.LoopDisk> disks = new LinkedHashMap<>();
+        String noDisks = dev.tandem.harness.LoopDisk.unavailable();
+        if (noDisks == null) {
+            try {
+                for (String d : List.of("node-a", "node-b")) {
+                    disks.put(d, dev.tandem.harness.LoopDisk.create(root.resolve(d + ".img"), 256, root.resolve(d).resolve("data")));
+                }
+            } catch (IOException e) {
+                new Disks(disks).close();
+                throw e;
+            }
+        } else if (schedule.stream().anyMatch(f -> f.kind() == Fault.Kind.DISK_FULL)) {
+            out.println("  (disk-full faults are skipped: " + noDisks + ")");
+        }
+        try (Disks unmount = new Disks(disks); ProcessGroup g = ProcessGroup.startForCampaign(root, workflows, setup.members, ", hook_timeout: 2s")) {
             List<NodeProcess> data = List.of(g.node("node-a"), g.node("node-b"));
             NodeProcess primary = g.awaitPrimaryAndSecondary(CONVERGENCE).primary();
             for (Workload w : workloads) w.setUp(primary);
@@ -74,7 +89,7 @@ public final class Campaign {
                 String target = resolve(g, f.target(), setup);
                 long faultAt = System.nanoTime();
                 history.note("fault " + i + ": " + f + " (" + target + ")");
-                apply(g, f, target);
+                apply(g, f, target, disks.get(target));
                 long healedAt = System.nanoTime();
                 history.note("healed " + i);
                 long converged;
@@ -111,6 +126,14 @@ public final class Campaign {
         return new Result(setup, seed, rounds, violations, history.ops().size(), file);
     }
 
+    /** Unmounts the loop disks when the campaign ends; declared before the group, so it closes after the group's processes. */
+    private record Disks(Map<String, dev.tandem.harness.LoopDisk> all) implements AutoCloseable {
+        @Override
+        public void close() throws Exception {
+            for (var d : all.values()) d.close();
+        }
+    }
+
     /** The campaign's workflows: ipam (the sample), bank and chaos (ha-tests/workflows). */
     static Path workflowsDir(Path dir) throws IOException {
         Path home = NodeProcess.home();
@@ -129,7 +152,7 @@ public final class Campaign {
     }
 
     /** Carries out the fault and its heal. The hold is the fault's length, not a wait for anything. */
-    private static void apply(ProcessGroup g, Fault f, String target) throws Exception {
+    private static void apply(ProcessGroup g, Fault f, String target, dev.tandem.harness.LoopDisk disk) throws Exception {
         NodeProcess n = g.node(target);
         switch (f.kind()) {
             case KILL9 -> {
@@ -156,6 +179,14 @@ public final class Campaign {
                 g.maintenance(target, true);
                 hold(f);
                 g.maintenance(target, false);
+            }
+            case DISK_FULL -> {
+                if (disk == null) return; // no loop disks here: said at the start
+                disk.fill();
+                hold(f);
+                disk.free();
+                // as systemd would (Restart=on-failure): a node that stopped because its store failed starts again
+                if (!n.alive()) n.start().awaitStatus200("/health/ready", Duration.ofSeconds(120));
             }
             case HOOK_FAIL, HOOK_HANG -> {
                 String mode = f.kind() == Fault.Kind.HOOK_FAIL ? "fail" : "hang";

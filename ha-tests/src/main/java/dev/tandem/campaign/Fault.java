@@ -9,8 +9,8 @@ import java.util.Random;
  * "witness"), and how long it lasts before the heal. A schedule is drawn from a seed alone, so the same seed
  * replays the same faults.
  */
-record Fault(Kind kind, String target, long holdMs) {
-    enum Kind {
+public record Fault(Kind kind, String target, long holdMs) {
+    public enum Kind {
         /** kill -9, then a restart after the hold. */
         KILL9,
         /** SIGSTOP, then SIGCONT after the hold. */
@@ -26,7 +26,9 @@ record Fault(Kind kind, String target, long holdMs) {
         /** The role hooks raise, across a switchover. */
         HOOK_FAIL,
         /** The role hooks hang until hook_timeout stops them, across a switchover. */
-        HOOK_HANG
+        HOOK_HANG,
+        /** The data node's data_dir fills up (a loop-mounted filesystem; root only), then space is freed and it is started if it stopped. */
+        DISK_FULL
     }
 
     static List<Fault> schedule(long seed, int count, boolean witness) {
@@ -36,8 +38,8 @@ record Fault(Kind kind, String target, long holdMs) {
         for (int i = 0; i < count; i++) {
             Kind k = kinds[r.nextInt(kinds.length)];
             String target = switch (k) {
-                case KILL9, FREEZE, RESTART, PARTITION -> {
-                    int x = r.nextInt(witness ? 5 : 4); // the primary more often: its loss is the failover
+                case KILL9, FREEZE, RESTART, PARTITION, DISK_FULL -> {
+                    int x = r.nextInt(witness && k != Kind.DISK_FULL ? 5 : 4); // the primary more often: its loss is the failover
                     yield x <= 1 ? "primary" : x <= 3 ? "secondary" : "witness";
                 }
                 default -> "primary";

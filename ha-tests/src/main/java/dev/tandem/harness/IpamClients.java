@@ -22,8 +22,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * is gone) is counted and retried. Used by the fault tests and the failover benchmark.
  */
 public final class IpamClients {
-    /** One acknowledged allocation and when its answer arrived (System.nanoTime). */
-    public record Ack(long atNanos, String ip, String owner) {}
+    /** One acknowledged allocation, when its answer arrived (System.nanoTime) and how long the request took. */
+    public record Ack(long atNanos, String ip, String owner, long latencyNanos) {}
 
     public final Map<String, String> acknowledged = new ConcurrentHashMap<>(); // ip -> owner
     public final Queue<Ack> acks = new ConcurrentLinkedQueue<>();
@@ -31,6 +31,8 @@ public final class IpamClients {
     public final AtomicInteger failures = new AtomicInteger();
     /** The answers that were not 201 (or the exception), newest last (the last 10,000): "ms thread node answer". */
     public final Queue<String> lastFailures = new ConcurrentLinkedQueue<>();
+    /** When each failed request ended (System.nanoTime), the last 10,000. */
+    public final Queue<Long> failedAt = new ConcurrentLinkedQueue<>();
     private final String pool;
     private final AtomicBoolean running = new AtomicBoolean(true);
     private final List<Thread> threads = new ArrayList<>();
@@ -47,6 +49,7 @@ public final class IpamClients {
                 Thread t = new Thread(() -> {
                     for (int k = 0; running.get(); k++) {
                         String owner = prefix + k;
+                        long sent = System.nanoTime();
                         try {
                             HttpResponse<String> r = client.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(8))
                                     .header("content-type", "application/json")
@@ -54,7 +57,8 @@ public final class IpamClients {
                             if (r.statusCode() == 201) {
                                 String ip = new JsonObject(r.body()).getString("ip");
                                 if (acknowledged.putIfAbsent(ip, owner) != null) duplicates.add(ip);
-                                acks.add(new Ack(System.nanoTime(), ip, owner));
+                                long now = System.nanoTime();
+                                acks.add(new Ack(now, ip, owner, now - sent));
                             } else {
                                 failed(n.name + " answered " + r.statusCode() + ": " + r.body());
                             }
@@ -73,6 +77,8 @@ public final class IpamClients {
 
     private void failed(String what) {
         failures.incrementAndGet();
+        failedAt.add(System.nanoTime());
+        while (failedAt.size() > 10_000) failedAt.poll();
         lastFailures.add(System.nanoTime() / 1_000_000 + " " + Thread.currentThread().getName() + " " + what);
         while (lastFailures.size() > 10_000) lastFailures.poll();
     }

@@ -89,6 +89,11 @@ public final class NodeProcess implements AutoCloseable {
         return process.pid();
     }
 
+    /** The process's exit code once it has ended; null while it runs (or before it started). */
+    public Integer exitCode() {
+        return process == null || process.isAlive() ? null : process.exitValue();
+    }
+
     public boolean alive() {
         return process != null && process.isAlive();
     }

@@ -1,0 +1,78 @@
+package dev.tandem.harness;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A small ext4 filesystem in an image file, loop-mounted on a directory: a data_dir that can fill up. Needs
+ * root (mount, losetup); {@link #create} says why when it cannot be made. {@link #fill} takes every free
+ * block, {@link #free} gives them back, {@link #close} unmounts.
+ */
+public final class LoopDisk implements AutoCloseable {
+    public final Path mountPoint;
+    private final Path image;
+
+    private LoopDisk(Path image, Path mountPoint) {
+        this.image = image;
+        this.mountPoint = mountPoint;
+    }
+
+    /** Why a loop disk cannot be made here, or null if it can be tried. */
+    public static String unavailable() {
+        if (!"root".equals(System.getProperty("user.name"))) return "not root: mounting a loop device needs root";
+        for (String tool : List.of("/usr/sbin/mkfs.ext4", "/usr/bin/mount", "/usr/bin/umount")) {
+            if (!Files.isExecutable(Path.of(tool))) return tool + " is missing";
+        }
+        if (!Files.exists(Path.of("/dev/loop-control"))) return "no /dev/loop-control: this machine has no loop devices";
+        return null;
+    }
+
+    /** An image of {@code mib} MiB at {@code image}, formatted and mounted on {@code mountPoint} (created, must be empty). */
+    public static LoopDisk create(Path image, int mib, Path mountPoint) throws IOException, InterruptedException {
+        Files.createDirectories(mountPoint);
+        run("truncate", "-s", mib + "M", image.toString());
+        run("/usr/sbin/mkfs.ext4", "-q", "-F", "-m", "0", image.toString());
+        run("/usr/bin/mount", "-o", "loop", image.toString(), mountPoint.toString());
+        return new LoopDisk(image, mountPoint);
+    }
+
+    public long usableBytes() throws IOException {
+        return Files.getFileStore(mountPoint).getUsableSpace();
+    }
+
+    /** Takes every free block: one file as large as the space left, then whatever a write of zeros still finds. */
+    public void fill() throws IOException, InterruptedException {
+        long free = usableBytes();
+        if (free > 0) run("fallocate", "-l", String.valueOf(free), mountPoint.resolve("filler").toString());
+        exec("dd", "if=/dev/zero", "of=" + mountPoint.resolve("filler2"), "bs=4k"); // ends with "no space left", as it should
+    }
+
+    /** Gives the space back. */
+    public void free() throws IOException {
+        Files.deleteIfExists(mountPoint.resolve("filler"));
+        Files.deleteIfExists(mountPoint.resolve("filler2"));
+    }
+
+    @Override
+    public void close() throws IOException, InterruptedException {
+        if (exec("/usr/bin/umount", mountPoint.toString()) != 0) exec("/usr/bin/umount", "-l", mountPoint.toString());
+        Files.deleteIfExists(image);
+    }
+
+    private static void run(String... cmd) throws IOException, InterruptedException {
+        int rc = exec(cmd);
+        if (rc != 0) throw new IOException(String.join(" ", cmd) + " failed with exit code " + rc);
+    }
+
+    private static int exec(String... cmd) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        if (!p.waitFor(60, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            return -1;
+        }
+        return p.exitValue();
+    }
+}
