@@ -67,9 +67,10 @@ public final class Campaign {
                 for (String d : List.of("node-a", "node-b")) {
                     disks.put(d, dev.tandem.harness.LoopDisk.create(root.resolve(d + ".img"), 256, root.resolve(d).resolve("data")));
                 }
-            } catch (IOException e) {
+            } catch (IOException e) { // e.g. a container that may not mount: the campaign goes on without that fault
                 new Disks(disks).close();
-                throw e;
+                disks.clear();
+                out.println("  (disk-full faults are skipped: " + e.getMessage() + ")");
             }
         } else if (schedule.stream().anyMatch(f -> f.kind() == Fault.Kind.DISK_FULL)) {
             out.println("  (disk-full faults are skipped: " + noDisks + ")");
