@@ -81,50 +81,65 @@ public final class Campaign {
             for (Workload w : workloads) w.setUp(primary);
             for (int i = 0; i < schedule.size() && violations.isEmpty(); i++) {
                 Fault f = schedule.get(i);
-                primary = g.awaitPrimaryAndSecondary(CONVERGENCE).primary();
-                for (Workload w : workloads) w.beginRound(i, primary);
-                int opsBefore = history.ops().size();
-                long roundStart = System.nanoTime();
-                Clients clients = new Clients(history, workloads, data, seed * 1_000_003L + i, i);
-                Await.until("the clients' first acknowledged writes", Duration.ofSeconds(20), () -> clients.acknowledgedSince(roundStart) >= 10);
-                String target = resolve(g, f.target(), setup);
-                long faultAt = System.nanoTime();
-                history.note("fault " + i + ": " + f + " (" + target + ")");
-                apply(g, f, target, disks.get(target));
-                long healedAt = System.nanoTime();
-                history.note("healed " + i);
-                long converged;
+                long[] faultAt = {System.nanoTime()};
                 try {
-                    converged = Await.until("the group converged after " + f, CONVERGENCE, () -> converged(g, data)).toMillis();
-                } catch (AssertionError e) {
-                    violations.add("convergence: no primary with an in-sync secondary within " + CONVERGENCE + " of healing " + f + "\n" + g.describe());
-                    clients.stop();
-                    break;
+                    rounds.add(round(g, data, disks, workloads, history, setup, seed, i, f, faultAt, violations, out));
+                } catch (AssertionError | RuntimeException e) { // a wait that timed out, a node that did not answer: a finding too
+                    violations.add("round " + i + " (" + f + "): " + e.getMessage() + "\n" + g.describe());
                 }
-                Await.until("writes after the heal", Duration.ofSeconds(20), () -> clients.acknowledgedSince(healedAt) >= 5);
-                clients.stop();
-                quiesce(data);
-                List<Op> roundOps = history.ops().subList(opsBefore, history.ops().size());
-                Divergence divergence = setup.majority() ? new Divergence() : Divergence.of(data);
-                List<String> found = new ArrayList<>();
-                if (setup.majority()) Checker.noTwoPrimaries(history.ops(), found);
-                for (Workload w : workloads) w.check(i, data, roundOps, divergence, found);
-                Checker.hooksOncePerRoleChange(data, Duration.ofSeconds(20), found);
-                Round r = round(i, f, target, roundOps, data, faultAt, converged);
-                rounds.add(r);
-                out.printf("  %2d %-34s %-8s writes back %s, %4d requests (%d to a node down, %d refused by the group), converged in %d ms%s%n",
-                        i, f, target, r.writesBackMs(), r.requests(), r.calledUnreachable(), r.groupRefused(), converged,
-                        found.isEmpty() ? "" : "  VIOLATION");
-                if (!found.isEmpty()) {
-                    violations.addAll(found);
-                    out.println("seed " + seed + ", faults " + schedule + "\nviolations:\n  " + String.join("\n  ", found)
-                            + "\nhistory around the fault:\n" + history.around(faultAt, 40));
+                if (!violations.isEmpty()) {
+                    out.println("seed " + seed + ", faults " + schedule + "\nviolations:\n  " + String.join("\n  ", violations)
+                            + "\nhistory around the fault:\n" + history.around(faultAt[0], 40));
                 }
             }
         }
         Path file = root.resolve("history-" + setup.name().toLowerCase() + "-" + seed + ".jsonl");
         history.write(file);
         return new Result(setup, seed, rounds, violations, history.ops().size(), file);
+    }
+
+    /** One fault: clients start, the fault and its heal, convergence, clients stop, the checks. */
+    private static Round round(ProcessGroup g, List<NodeProcess> data, Map<String, dev.tandem.harness.LoopDisk> disks, List<Workload> workloads,
+                               History history, Setup setup, long seed, int i, Fault f, long[] faultAt, List<String> violations,
+                               PrintStream out) throws Exception {
+        NodeProcess primary = g.awaitPrimaryAndSecondary(CONVERGENCE).primary();
+        for (Workload w : workloads) w.beginRound(i, primary);
+        int opsBefore = history.ops().size();
+        long roundStart = System.nanoTime();
+        Clients clients = new Clients(history, workloads, data, seed * 1_000_003L + i, i);
+        long converged;
+        try {
+            Await.until("the clients' first acknowledged writes", Duration.ofSeconds(20), () -> clients.acknowledgedSince(roundStart) >= 10);
+            String target = resolve(g, f.target(), setup);
+            faultAt[0] = System.nanoTime();
+            history.note("fault " + i + ": " + f + " (" + target + ")");
+            apply(g, f, target, disks.get(target));
+            long healedAt = System.nanoTime();
+            history.note("healed " + i);
+            try {
+                converged = Await.until("the group converged after " + f, CONVERGENCE, () -> converged(g, data)).toMillis();
+            } catch (AssertionError e) {
+                throw new AssertionError("convergence: no primary with an in-sync secondary within " + CONVERGENCE + " of healing " + f);
+            }
+            Await.until("writes after the heal", Duration.ofSeconds(20), () -> clients.acknowledgedSince(healedAt) >= 5);
+            clients.stop();
+            quiesce(data);
+            List<Op> all = history.ops();
+            List<Op> roundOps = all.subList(opsBefore, all.size());
+            Divergence divergence = setup.majority() ? new Divergence() : Divergence.of(data);
+            List<String> found = new ArrayList<>();
+            if (setup.majority()) Checker.noTwoPrimaries(all, found);
+            for (Workload w : workloads) w.check(i, data, roundOps, divergence, found);
+            Checker.hooksOncePerRoleChange(data, Duration.ofSeconds(20), found);
+            Round r = figures(i, f, target, roundOps, data, faultAt[0], converged);
+            out.printf("  %2d %-34s %-8s writes back %s, %4d requests (%d to a node down, %d refused by the group), converged in %d ms%s%n",
+                    i, f, target, r.writesBackMs(), r.requests(), r.calledUnreachable(), r.groupRefused(), converged,
+                    found.isEmpty() ? "" : "  VIOLATION");
+            violations.addAll(found);
+            return r;
+        } finally {
+            clients.stop();
+        }
     }
 
     /** Unmounts the loop disks when the campaign ends; declared before the group, so it closes after the group's processes. */
@@ -233,7 +248,8 @@ public final class Campaign {
         });
     }
 
-    private static Round round(int i, Fault f, String target, List<Op> ops, List<NodeProcess> data, long faultAt, long convergedMs) {
+    /** The round's availability figures. */
+    private static Round figures(int i, Fault f, String target, List<Op> ops, List<NodeProcess> data, long faultAt, long convergedMs) {
         Map<String, Long> back = new LinkedHashMap<>();
         for (NodeProcess n : data) {
             back.put(n.name, ops.stream().filter(o -> o.via().equals(n.name) && o.outcome() == Op.Outcome.OK && o.invoke() >= faultAt)
