@@ -45,9 +45,10 @@ public final class LoopDisk implements AutoCloseable {
 
     /** Takes every free block: one file as large as the space left, then whatever a write of zeros still finds. */
     public void fill() throws IOException, InterruptedException {
-        long free = usableBytes();
-        if (free > 0) run("fallocate", "-l", String.valueOf(free), mountPoint.resolve("filler").toString());
+        long free = usableBytes() - (1 << 20); // the node writes meanwhile: leave it a little, which the zeros below take
+        if (free > 0) exec("fallocate", "-l", String.valueOf(free), mountPoint.resolve("filler").toString());
         exec("dd", "if=/dev/zero", "of=" + mountPoint.resolve("filler2"), "bs=4k"); // ends with "no space left", as it should
+        if (usableBytes() > (1 << 16)) throw new IOException("could not fill " + mountPoint + ": " + usableBytes() + " bytes still free");
     }
 
     /** Gives the space back. */
