@@ -87,7 +87,7 @@ public final class GroupMember implements AutoCloseable {
         this.state = new GroupState(new GroupState.Settings(me, config.isWitness(), config.node().priority(), g.members().size(),
                 g.quorum() == TandemConfig.Quorum.MAJORITY, g.preempt(), g.heartbeatInterval().toMillis(),
                 TimingRules.lease(g.heartbeatInterval()).toMillis(), g.failureTimeout().toMillis(),
-                config.replication().syncTimeout().toMillis(), g.bind().toString()),
+                config.replication().syncTimeout().toMillis(), g.bind().toString(), g.members().indexOf(g.bind())),
                 terms.get(), terms.votedFor(), maintenanceFile.enabled(), maintenanceFile.version(), now());
         this.loop = dev.tandem.util.Threads.scheduled("group-" + me);
         publish();

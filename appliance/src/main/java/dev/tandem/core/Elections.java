@@ -109,9 +109,23 @@ final class Elections {
         }
     }
 
+    /**
+     * With {@code quorum: none} a node is elected by its own vote, so two nodes cut apart (or one that restarts
+     * before it finds the other) could each take the same term. Their changes of that term would then look like
+     * one history (replication matches histories by term and LSN), and one side's would be dropped instead of
+     * preserved as divergent. So without quorum a candidate stands only in a term of its own: the first at or
+     * after {@code t} that leaves {@code slot} as remainder when divided by the number of members. With a
+     * majority quorum, one vote per term already keeps terms apart, and {@code t} stands.
+     */
+    long ownTerm(long t) {
+        if (s.majority() || s.slot() < 0 || s.voters() < 2) return t;
+        long r = Math.floorMod(t, (long) s.voters());
+        return t + Math.floorMod(s.slot() - r, (long) s.voters());
+    }
+
     void onNominate(Nominate m) {
         long now = g.now;
-        long t = m.term();
+        long t = ownTerm(m.term());
         if (s.witness() || g.role == NodeRole.PRIMARY || (candidacy != null && t == candidacy.term()) || g.switchovers.active()) return; // not while handing over
         // our own vote keeps the lease promise too: no candidacy until the lease after this node's last acknowledgement
         // of another primary has run out (unless that primary itself nominated this node: it stopped acknowledging first)

@@ -36,9 +36,13 @@ import java.util.Set;
  * concurrent), as HTTP and replication do.
  */
 public final class GroupState {
-    /** What the protocol needs from the configuration. Times in milliseconds. */
+    /**
+     * What the protocol needs from the configuration. Times in milliseconds. {@code slot} is this node's place in
+     * {@code group.members} (0-based; -1 if it is not listed): with {@code quorum: none} it makes the terms a node
+     * can take alone its own (see {@link Elections#ownTerm}).
+     */
     public record Settings(String me, boolean witness, int priority, int voters, boolean majority, boolean preempt,
-                           long heartbeatMs, long leaseMs, long failureTimeoutMs, long syncTimeoutMs, String address) {}
+                           long heartbeatMs, long leaseMs, long failureTimeoutMs, long syncTimeoutMs, String address, int slot) {}
 
     /** This node's data as the store reports it when the input arrives (0, 0 on a witness). */
     public record Data(long lastTerm, long lastLsn) {

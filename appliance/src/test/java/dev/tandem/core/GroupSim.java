@@ -52,7 +52,8 @@ final class GroupSim {
 
         void boot() {
             state = new GroupState(new GroupState.Settings(name, witness, priority, voters, majority, preempt,
-                    HB, LEASE, FAILURE_TIMEOUT, 2000, name + ":7800"), term, votedFor, maintenance, maintenanceVersion, now);
+                    HB, LEASE, FAILURE_TIMEOUT, 2000, name + ":7800", new ArrayList<>(members.keySet()).indexOf(name)), term, votedFor,
+                    maintenance, maintenanceVersion, now);
             state.setHttpUrl("http://" + name + ":8080");
             view = List.of();
         }
