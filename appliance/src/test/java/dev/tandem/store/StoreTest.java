@@ -305,4 +305,18 @@ class StoreTest {
             assertThat(rs.getString(1) + " " + rs.getString(2)).isEqualTo("CHARACTER VARYING NO");
         }
     }
+
+    @Test
+    void aTransactionCutShortByTheNodesOwnShutdownIsNotAStoreFailure() {
+        Store s = Store.open(dir);
+        java.util.concurrent.atomic.AtomicInteger told = new java.util.concurrent.atomic.AtomicInteger();
+        s.onFailure(why -> told.incrementAndGet());
+        StoreTx tx = s.begin("wf");
+        tx.put("c", "k", "1");
+        s.close(); // a clean stop while a request is still in its transaction
+        assertThatThrownBy(tx::commit).isInstanceOf(StoreException.class).hasMessageContaining("closed"); // H2: 90121, not the 90098 of a failed file
+        tx.close();
+        assertThat(s.failed()).as("the shutdown closed the database; it did not fail (no exit 75, no restart loop)").isFalse();
+        assertThat(told).hasValue(0);
+    }
 }

@@ -101,14 +101,9 @@ public final class FailoverBench {
      * against the time since the fault, and every failure's time, until writes flow at the new primary for 2 s.
      */
     static void trace(ProcessGroup g, String fault) throws Exception {
-        NodeProcess p = g.awaitPrimary(Duration.ofSeconds(30));
-        NodeProcess s = g.other(p);
-        ProcessGroup.awaitInSync(s, Duration.ofSeconds(120));
-        String pool = "trace-" + fault;
-        HttpResponse<String> created = ProcessGroup.post(p, "/workflows/ipam/pools", "{\"name\": \"" + pool + "\", \"cidr\": \"10.2.0.0/16\"}",
-                Duration.ofSeconds(10));
-        if (created.statusCode() != 201) throw new AssertionError("pool " + pool + ": " + created.body());
-        IpamClients w = new IpamClients(pool, List.of(p, s), 2);
+        Load load = poolUnderLoad(g, "trace-" + fault, "10.2.0.0/16");
+        NodeProcess p = load.primary(), s = load.secondary();
+        IpamClients w = load.clients();
         long t0;
         try {
             dev.tandem.testing.Await.until("writes flowing", Duration.ofSeconds(30), () -> w.size() > 200);
@@ -137,18 +132,26 @@ public final class FailoverBench {
         }
     }
 
+    /** A primary, its in-sync secondary, and two clients per node allocating from a new pool of the primary's. */
+    private record Load(NodeProcess primary, NodeProcess secondary, IpamClients clients) {}
+
+    private static Load poolUnderLoad(ProcessGroup g, String pool, String cidr) throws Exception {
+        NodeProcess p = g.awaitPrimary(Duration.ofSeconds(30));
+        NodeProcess s = g.other(p);
+        ProcessGroup.awaitInSync(s, Duration.ofSeconds(120));
+        HttpResponse<String> created = ProcessGroup.post(p, "/workflows/ipam/pools", "{\"name\": \"" + pool + "\", \"cidr\": \"" + cidr + "\"}",
+                Duration.ofSeconds(10));
+        if (created.statusCode() != 201) throw new AssertionError("pool " + pool + ": " + created.body());
+        return new Load(p, s, new IpamClients(pool, List.of(p, s), 2));
+    }
+
     /** Planned switchovers under write load: duration, longest gap between acknowledged writes, and none lost. */
     static void switchovers(ProcessGroup g, int runs) throws Exception {
         long[] took = new long[runs], gap = new long[runs];
         for (int r = 0; r < runs; r++) {
-            NodeProcess p = g.awaitPrimary(Duration.ofSeconds(30));
-            NodeProcess s = g.other(p);
-            ProcessGroup.awaitInSync(s, Duration.ofSeconds(120));
-            String pool = "switchover-" + r;
-            HttpResponse<String> created = ProcessGroup.post(p, "/workflows/ipam/pools", "{\"name\": \"" + pool + "\", \"cidr\": \"10.1.0.0/16\"}",
-                    Duration.ofSeconds(10));
-            if (created.statusCode() != 201) throw new AssertionError("pool " + pool + ": " + created.body());
-            IpamClients w = new IpamClients(pool, List.of(p, s), 2);
+            Load load = poolUnderLoad(g, "switchover-" + r, "10.1.0.0/16");
+            NodeProcess p = load.primary(), s = load.secondary();
+            IpamClients w = load.clients();
             long t0, t1;
             try {
                 dev.tandem.testing.Await.until("writes flowing", Duration.ofSeconds(30), () -> w.size() > 50);

@@ -25,17 +25,14 @@ public final class HookLatencyBench {
                 NodeProcess p = pair.primary(), s = pair.secondary();
                 ProcessGroup.switchover(p, s.name);
             }
-            NodeProcess.pause(2000); // let the last hooks run before reading the logs
+            // a hook run is logged when it ends: wait until both nodes logged theirs for the last switchover's term
+            long last = ProcessGroup.getJson(g.awaitPrimary(Duration.ofSeconds(30)), "/api/v1/node").getLong("term");
+            dev.tandem.testing.Await.until("the hooks of term " + last + " logged on both nodes", Duration.ofSeconds(30),
+                    () -> List.of("node-a", "node-b").stream().allMatch(name -> events(g.node(name)).stream().anyMatch(e -> e.getString("type").equals("HOOK_RUN")
+                            && e.getJsonObject("data").getString("event").equals("NODE_ROLE_CHANGED") && e.getJsonObject("data").getLong("term") == last)));
             List<Long> latencies = new ArrayList<>();
             for (String name : List.of("node-a", "node-b")) {
-                List<JsonObject> events = new ArrayList<>();
-                long after = 0;
-                while (true) {
-                    JsonObject page = ProcessGroup.getJson(g.node(name), "/api/v1/events?after=" + after + "&limit=1000");
-                    if (page.getJsonArray("events").isEmpty()) break;
-                    page.getJsonArray("events").forEach(o -> events.add((JsonObject) o));
-                    after = page.getLong("last_id");
-                }
+                List<JsonObject> events = events(g.node(name));
                 // a hook run is logged when it ends, so pair it with its role change by term, not by position
                 java.util.Map<Long, Long> changedAt = new java.util.HashMap<>();
                 for (JsonObject e : events) {
@@ -54,6 +51,18 @@ public final class HookLatencyBench {
             String cmd = "bin/tandem-bench hooks --switchovers " + switchovers;
             Figures.samples("hooks", "role change -> hook start", ms, cmd);
             for (NodeProcess n : g.nodes.values()) Figures.value("memory", n.name + " RSS after the switchovers", "MiB", n.rssMiB(), cmd);
+        }
+    }
+
+    /** Every event of the node's log, page by page. */
+    private static List<JsonObject> events(NodeProcess n) {
+        List<JsonObject> events = new ArrayList<>();
+        long after = 0;
+        while (true) {
+            JsonObject page = ProcessGroup.getJson(n, "/api/v1/events?after=" + after + "&limit=1000");
+            if (page.getJsonArray("events").isEmpty()) return events;
+            page.getJsonArray("events").forEach(o -> events.add((JsonObject) o));
+            after = page.getLong("last_id");
         }
     }
 }

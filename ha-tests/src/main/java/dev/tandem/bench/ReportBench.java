@@ -53,7 +53,7 @@ public final class ReportBench {
         String campaignCommand = "bin/tandem-bench campaign --minutes 0 --seed 1 --faults " + faults + " --setups majority";
         Files.createDirectories(out);
         List<String> plots = Plots.write(out, Figures.samples(), Figures.series());
-        JsonObject json = json(started, availability, campaignCommand, campaign.violations(), plots);
+        JsonObject json = json(started, availability, campaignCommand, campaign.violations(), plots).put("campaign_partitions", campaign.partitions());
         Files.writeString(out.resolve("report.json"), json.encodePrettily() + "\n");
         Files.writeString(out.resolve("report.md"), markdown(json));
         System.out.println("report: " + out.resolve("report.md"));
@@ -183,7 +183,8 @@ public final class ReportBench {
         }
         b.append("\n## Availability per fault (fault campaign, pair + witness)\n\nFrom the fault until writes succeed again through the other data node's address and through the faulted\n"
                 + "node's own (a killed node's own address comes back with its restart). Failed requests by cause: the client called a node that\n"
-                + "did not answer, or a node that answered refused or could not confirm the write.\n\n"
+                + "did not answer, or a node that answered refused or could not confirm the write. Partitions: "
+                + j.getString("campaign_partitions", "the fault endpoint") + ".\n\n"
                 + "| fault | count | other address p50 / max ms | own address p50 / max ms | requests | failed: node down | failed: by the group | command |\n"
                 + "| --- | --- | --- | --- | --- | --- | --- | --- |\n");
         for (Object o : j.getJsonArray("availability")) {

@@ -27,6 +27,12 @@ public final class Campaign {
     /** How long a group may take to converge after a heal before that is a violation. */
     public static final Duration CONVERGENCE = Duration.ofSeconds(30);
     static final int CLIENTS_PER_NODE = 2;
+    /**
+     * Each data node's disk. H2 keeps a commit's old pages for 45 s (its RETENTION_TIME), so a node that writes
+     * alone at full speed (its peer restarting) grew its file by 230 MiB in 40 s: 256 MiB disks filled up without
+     * any disk-full fault. The image is sparse; the filler of the disk-full fault only allocates.
+     */
+    static final int DISK_MIB = 2048;
 
     /** The two setups: a pair with a witness (quorum: majority), and a pair alone (quorum: none). */
     public enum Setup {
@@ -47,7 +53,8 @@ public final class Campaign {
     public record Round(int round, Fault fault, String target, Map<String, Long> writesBackMs, int requests, int calledUnreachable,
                         int groupRefused, long convergedMs) {}
 
-    public record Result(Setup setup, long seed, List<Round> rounds, List<String> violations, int requests, Path history) {}
+    /** @param partitions how partitions were made: real links between network namespaces, or the fault endpoint */
+    public record Result(Setup setup, long seed, List<Round> rounds, List<String> violations, int requests, Path history, String partitions) {}
 
     private Campaign() {}
 
@@ -65,7 +72,7 @@ public final class Campaign {
         if (noDisks == null) {
             try {
                 for (String d : List.of("node-a", "node-b")) {
-                    disks.put(d, dev.tandem.harness.LoopDisk.create(root.resolve(d + ".img"), 256, root.resolve(d).resolve("data")));
+                    disks.put(d, dev.tandem.harness.LoopDisk.create(root.resolve(d + ".img"), DISK_MIB, root.resolve(d).resolve("data")));
                 }
             } catch (IOException e) { // e.g. a container that may not mount: the campaign goes on without that fault
                 new Disks(disks).close();
@@ -75,7 +82,9 @@ public final class Campaign {
         } else if (schedule.stream().anyMatch(f -> f.kind() == Fault.Kind.DISK_FULL)) {
             out.println("  (disk-full faults are skipped: " + noDisks + ")");
         }
-        try (Disks unmount = new Disks(disks); ProcessGroup g = ProcessGroup.startForCampaign(root, workflows, setup.members, ", hook_timeout: 2s")) {
+        String partitions;
+        try (Disks unmount = new Disks(disks); ProcessGroup g = ProcessGroup.startForCampaign(root, workflows, setup.members, ", hook_timeout: 2s", network(setup, out))) {
+            partitions = g.partitions();
             List<NodeProcess> data = List.of(g.node("node-a"), g.node("node-b"));
             NodeProcess primary = g.awaitPrimaryAndSecondary(CONVERGENCE).primary();
             for (Workload w : workloads) w.setUp(primary);
@@ -95,7 +104,28 @@ public final class Campaign {
         }
         Path file = root.resolve("history-" + setup.name().toLowerCase() + "-" + seed + ".jsonl");
         history.write(file);
-        return new Result(setup, seed, rounds, violations, history.ops().size(), file);
+        return new Result(setup, seed, rounds, violations, history.ops().size(), file, partitions);
+    }
+
+    /**
+     * Each member in a network namespace of its own, so that a partition cuts real links, where the machine
+     * allows it (root); else null: loopback, and the fault endpoint cuts. {@code -Dtandem.campaign.netns=false}
+     * asks for the fault endpoint.
+     */
+    private static dev.tandem.harness.NetNamespaces network(Setup setup, PrintStream out) throws InterruptedException {
+        String why = Boolean.parseBoolean(System.getProperty("tandem.campaign.netns", "true")) ? dev.tandem.harness.NetNamespaces.unavailable()
+                : "-Dtandem.campaign.netns=false";
+        if (why == null) {
+            try {
+                dev.tandem.harness.NetNamespaces net = dev.tandem.harness.NetNamespaces.create(setup.members);
+                out.println("  partitions: network namespaces, members at " + setup.members.stream().map(net::host).toList());
+                return net;
+            } catch (IOException e) {
+                why = e.getMessage();
+            }
+        }
+        out.println("  partitions: the fault endpoint (no network namespaces: " + why + ")");
+        return null;
     }
 
     /** One fault: clients start, the fault and its heal, convergence, clients stop, the checks. */
@@ -132,14 +162,21 @@ public final class Campaign {
             for (Workload w : workloads) w.check(i, data, roundOps, divergence, found);
             Checker.hooksOncePerRoleChange(data, Duration.ofSeconds(20), found);
             Round r = figures(i, f, target, roundOps, data, faultAt[0], converged);
-            out.printf("  %2d %-34s %-8s writes back %s, %4d requests (%d to a node down, %d refused by the group), converged in %d ms%s%n",
-                    i, f, target, r.writesBackMs(), r.requests(), r.calledUnreachable(), r.groupRefused(), converged,
+            out.printf("  %2d %-34s %-8s writes back %s, %4d requests (%d to a node down, %d refused by the group), converged in %d ms%s%s%n",
+                    i, f, target, r.writesBackMs(), r.requests(), r.calledUnreachable(), r.groupRefused(), converged, diskUse(disks),
                     found.isEmpty() ? "" : "  VIOLATION");
             violations.addAll(found);
             return r;
         } finally {
             clients.stop();
         }
+    }
+
+    private static String diskUse(Map<String, dev.tandem.harness.LoopDisk> disks) throws IOException {
+        if (disks.isEmpty()) return "";
+        Map<String, Long> used = new LinkedHashMap<>();
+        for (var d : disks.entrySet()) used.put(d.getKey(), d.getValue().usedMiB());
+        return ", data_dir MiB used " + used;
     }
 
     /** Unmounts the loop disks when the campaign ends; declared before the group, so it closes after the group's processes. */
@@ -290,7 +327,7 @@ public final class Campaign {
         }
 
         long acknowledgedSince(long nanos) {
-            return history.ops().stream().filter(o -> o.outcome() == Op.Outcome.OK && o.invoke() >= nanos).count();
+            return history.acknowledgedSince(nanos);
         }
 
         void stop() throws InterruptedException {

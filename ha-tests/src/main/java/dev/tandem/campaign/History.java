@@ -43,6 +43,13 @@ public final class History {
         return new ArrayList<>(ops);
     }
 
+    /** How many requests invoked at or after {@code nanos} were acknowledged; reads the history in place (a wait polls it). */
+    public long acknowledgedSince(long nanos) {
+        long n = 0;
+        for (Op o : ops) if (o.outcome() == Op.Outcome.OK && o.invoke() >= nanos) n++;
+        return n;
+    }
+
     public List<Note> notes() {
         return new ArrayList<>(notes);
     }

@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
  * A small ext4 filesystem in an image file, loop-mounted on a directory: a data_dir that can fill up. Needs
@@ -33,9 +32,9 @@ public final class LoopDisk implements AutoCloseable {
     /** An image of {@code mib} MiB at {@code image}, formatted and mounted on {@code mountPoint} (created, must be empty). */
     public static LoopDisk create(Path image, int mib, Path mountPoint) throws IOException, InterruptedException {
         Files.createDirectories(mountPoint);
-        run("truncate", "-s", mib + "M", image.toString());
-        run("/usr/sbin/mkfs.ext4", "-q", "-F", "-m", "0", image.toString());
-        run("/usr/bin/mount", "-o", "loop", image.toString(), mountPoint.toString());
+        HostCommand.run("truncate", "-s", mib + "M", image.toString());
+        HostCommand.run("/usr/sbin/mkfs.ext4", "-q", "-F", "-m", "0", image.toString());
+        HostCommand.run("/usr/bin/mount", "-o", "loop", image.toString(), mountPoint.toString());
         return new LoopDisk(image, mountPoint);
     }
 
@@ -43,11 +42,17 @@ public final class LoopDisk implements AutoCloseable {
         return Files.getFileStore(mountPoint).getUsableSpace();
     }
 
+    /** MiB in use on it now (the node's files and any filler). */
+    public long usedMiB() throws IOException {
+        var store = Files.getFileStore(mountPoint);
+        return (store.getTotalSpace() - store.getUsableSpace()) >> 20;
+    }
+
     /** Takes every free block: one file as large as the space left, then whatever a write of zeros still finds. */
     public void fill() throws IOException, InterruptedException {
         long free = usableBytes() - (1 << 20); // the node writes meanwhile: leave it a little, which the zeros below take
-        if (free > 0) exec("fallocate", "-l", String.valueOf(free), mountPoint.resolve("filler").toString());
-        exec("dd", "if=/dev/zero", "of=" + mountPoint.resolve("filler2"), "bs=4k"); // ends with "no space left", as it should
+        if (free > 0) HostCommand.exec("fallocate", "-l", String.valueOf(free), mountPoint.resolve("filler").toString());
+        HostCommand.exec("dd", "if=/dev/zero", "of=" + mountPoint.resolve("filler2"), "bs=4k"); // ends with "no space left", as it should
         if (usableBytes() > (1 << 16)) throw new IOException("could not fill " + mountPoint + ": " + usableBytes() + " bytes still free");
     }
 
@@ -59,21 +64,7 @@ public final class LoopDisk implements AutoCloseable {
 
     @Override
     public void close() throws IOException, InterruptedException {
-        if (exec("/usr/bin/umount", mountPoint.toString()) != 0) exec("/usr/bin/umount", "-l", mountPoint.toString());
+        if (HostCommand.exec("/usr/bin/umount", mountPoint.toString()) != 0) HostCommand.exec("/usr/bin/umount", "-l", mountPoint.toString());
         Files.deleteIfExists(image);
-    }
-
-    private static void run(String... cmd) throws IOException, InterruptedException {
-        int rc = exec(cmd);
-        if (rc != 0) throw new IOException(String.join(" ", cmd) + " failed with exit code " + rc);
-    }
-
-    private static int exec(String... cmd) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-        if (!p.waitFor(60, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            return -1;
-        }
-        return p.exitValue();
     }
 }

@@ -25,6 +25,10 @@ public final class NodeProcess implements AutoCloseable {
     public final String name;
     public final Path dir;
     public final int httpPort;
+    /** The address it serves HTTP on: loopback, or its own in a network namespace ({@link NetNamespaces}). */
+    public final String host;
+    /** A command prefix it is started with (e.g. ip netns exec NS); empty for none. */
+    private final List<String> launcher;
     private final Path config;
     /** Extra JVM options for this node (e.g. -Dtandem.faults=true). */
     public final List<String> jvmFlags = new ArrayList<>();
@@ -32,9 +36,15 @@ public final class NodeProcess implements AutoCloseable {
     private volatile boolean frozen;
 
     public NodeProcess(String name, Path dir, int httpPort, String configYaml) throws IOException {
+        this(name, dir, "127.0.0.1", httpPort, List.of(), configYaml);
+    }
+
+    public NodeProcess(String name, Path dir, String host, int httpPort, List<String> launcher, String configYaml) throws IOException {
         this.name = name;
         this.dir = dir;
+        this.host = host;
         this.httpPort = httpPort;
+        this.launcher = List.copyOf(launcher);
         Files.createDirectories(dir);
         this.config = dir.resolve("tandem.yaml");
         Files.writeString(config, configYaml);
@@ -67,7 +77,8 @@ public final class NodeProcess implements AutoCloseable {
         Path jar = home.resolve("appliance/target/tandem-appliance.jar");
         if (!Files.isRegularFile(jar)) throw new IllegalStateException(jar + " is missing: build first (mvn -DskipTests package)");
         String java = ProcessHandle.current().info().command().orElse("java");
-        List<String> cmd = new ArrayList<>(List.of(java));
+        List<String> cmd = new ArrayList<>(launcher);
+        cmd.add(java);
         cmd.addAll(name.equals("witness") ? dev.tandem.node.JvmOptions.WITNESS : dev.tandem.node.JvmOptions.DATA);
         if (!name.equals("witness")) cmd.add("-XX:+UseSerialGC");
         cmd.addAll(jvmFlags);
@@ -99,7 +110,7 @@ public final class NodeProcess implements AutoCloseable {
     }
 
     public String url() {
-        return "http://127.0.0.1:" + httpPort;
+        return "http://" + host + ":" + httpPort;
     }
 
     /** The status code of GET path, or -1 when nothing answers within the timeout. */

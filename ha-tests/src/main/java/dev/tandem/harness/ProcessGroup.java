@@ -23,6 +23,8 @@ public final class ProcessGroup implements AutoCloseable, Runbook {
     private volatile long lastFault = System.nanoTime();
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(500)).build();
     public final Map<String, NodeProcess> nodes = new LinkedHashMap<>();
+    /** The members' network namespaces, when they run in their own ({@link NetNamespaces}); null on loopback. */
+    private NetNamespaces net;
 
     public static ProcessGroup start(Path root, String... extraYaml) throws Exception {
         return start(root, NodeProcess.home().resolve("sample-workflows"), extraYaml);
@@ -38,13 +40,13 @@ public final class ProcessGroup implements AutoCloseable, Runbook {
      */
     public static ProcessGroup start(Path root, Path samples, java.util.function.Function<String, String> workflowsExtra,
                                      String... extraYaml) throws Exception {
-        return start(root, samples, workflowsExtra, name -> "", List.of("node-a", "node-b", "witness"), false, extraYaml);
+        return start(root, samples, workflowsExtra, name -> "", List.of("node-a", "node-b", "witness"), false, null, extraYaml);
     }
 
     /** As {@link #start(Path, Path, java.util.function.Function, String...)}, with more entries of each node's {@code http:} mapping. */
     public static ProcessGroup start(Path root, Path samples, java.util.function.Function<String, String> workflowsExtra,
                                      java.util.function.Function<String, String> httpExtra, String... extraYaml) throws Exception {
-        return start(root, samples, workflowsExtra, httpExtra, List.of("node-a", "node-b", "witness"), false, extraYaml);
+        return start(root, samples, workflowsExtra, httpExtra, List.of("node-a", "node-b", "witness"), false, null, extraYaml);
     }
 
     /**
@@ -52,37 +54,45 @@ public final class ProcessGroup implements AutoCloseable, Runbook {
      * injection on ({@code -Dtandem.faults=true}: {@link #isolate} and {@link #heal} work).
      */
     public static ProcessGroup startPairWithFaults(Path root, String... extraYaml) throws Exception {
-        return start(root, NodeProcess.home().resolve("sample-workflows"), name -> "", name -> "", List.of("node-a", "node-b"), true, extraYaml);
+        return start(root, NodeProcess.home().resolve("sample-workflows"), name -> "", name -> "", List.of("node-a", "node-b"), true, null, extraYaml);
     }
 
     /**
      * The fault campaign's group: {@code names} (node-a, node-b and maybe a witness; a pair alone has
-     * {@code quorum: none}) serving the workflows under {@code workflows}, with fault injection on.
+     * {@code quorum: none}) serving the workflows under {@code workflows}, with fault injection on. With
+     * {@code net} (which the group then owns and closes), each member runs in its namespace there and
+     * {@link #isolate(String...)} cuts real links; without, they run on loopback and the fault endpoint cuts.
      */
-    public static ProcessGroup startForCampaign(Path root, Path workflows, List<String> names, String workflowsExtra) throws Exception {
-        return start(root, workflows, name -> workflowsExtra, name -> "", names, true);
+    public static ProcessGroup startForCampaign(Path root, Path workflows, List<String> names, String workflowsExtra, NetNamespaces net) throws Exception {
+        return start(root, workflows, name -> workflowsExtra, name -> "", names, true, net);
     }
 
     private static ProcessGroup start(Path root, Path samples, java.util.function.Function<String, String> workflowsExtra,
-                                      java.util.function.Function<String, String> httpExtra, List<String> nodeNames, boolean faults, String... extraYaml) throws Exception {
+                                      java.util.function.Function<String, String> httpExtra, List<String> nodeNames, boolean faults,
+                                      NetNamespaces net, String... extraYaml) throws Exception {
         ProcessGroup g = new ProcessGroup();
+        g.net = net;
+        java.util.function.Function<String, String> host = name -> net == null ? "127.0.0.1" : net.host(name);
         String[] names = nodeNames.toArray(String[]::new);
         List<Integer> groupPorts = new ArrayList<>();
         for (int i = 0; i < names.length; i++) groupPorts.add(NodeProcess.freePort());
-        String members = groupPorts.stream().map(p -> "\"127.0.0.1:" + p + "\"").toList().toString();
+        List<String> addresses = new ArrayList<>();
+        for (int i = 0; i < names.length; i++) addresses.add("\"" + host.apply(names[i]) + ":" + groupPorts.get(i) + "\"");
+        String members = addresses.toString();
         Path secret = NodeProcess.secret(root);
         for (int i = 0; i < names.length; i++) {
             String name = names[i];
             int http = NodeProcess.freePort();
             String yaml = """
                     node: {name: %s, kind: %s, data_dir: %s}
-                    group: {bind: "127.0.0.1:%d", members: %s, secret_file: %s%s}
-                    http: {bind: "127.0.0.1:%d"%s}
+                    group: {bind: %s, members: %s, secret_file: %s%s}
+                    http: {bind: "%s:%d"%s}
                     workflows: {dir: %s%s}
                     %s
-                    """.formatted(name, name.equals("witness") ? "witness" : "data", root.resolve(name).resolve("data"), groupPorts.get(i),
-                    members, secret, names.length == 2 ? ", quorum: none" : "", http, httpExtra.apply(name), samples, workflowsExtra.apply(name), String.join("\n", extraYaml));
-            NodeProcess n = new NodeProcess(name, root.resolve(name), http, yaml);
+                    """.formatted(name, name.equals("witness") ? "witness" : "data", root.resolve(name).resolve("data"), addresses.get(i),
+                    members, secret, names.length == 2 ? ", quorum: none" : "", host.apply(name), http, httpExtra.apply(name), samples,
+                    workflowsExtra.apply(name), String.join("\n", extraYaml));
+            NodeProcess n = new NodeProcess(name, root.resolve(name), host.apply(name), http, net == null ? List.of() : net.launcher(name), yaml);
             if (faults) n.jvmFlags.add("-Dtandem.faults=true");
             g.nodes.put(name, n);
         }
@@ -201,12 +211,19 @@ public final class ProcessGroup implements AutoCloseable, Runbook {
         node(node).cont();
     }
 
-    /** Cuts {@code side} off from every other member, both directions (fault injection must be on: {@link #startPairWithFaults}). */
+    /**
+     * Cuts {@code side} off from every other member, both directions: real links when the group runs in
+     * namespaces, else the fault endpoint (fault injection must be on: {@link #startPairWithFaults}).
+     */
     @Override
     public void isolate(String... side) {
         List<String> in = List.of(side);
         lastFault = System.nanoTime();
         try {
+            if (net != null) {
+                net.isolate(in);
+                return;
+            }
             for (NodeProcess a : nodes.values()) {
                 for (NodeProcess b : nodes.values()) {
                     if (in.contains(a.name) && !in.contains(b.name)) isolate(a, b);
@@ -217,9 +234,18 @@ public final class ProcessGroup implements AutoCloseable, Runbook {
         }
     }
 
+    /** How partitions are made in this group, for a report. */
+    public String partitions() {
+        return net != null ? "network namespaces (blackhole routes between members)" : "the fault endpoint (group messages dropped in-process)";
+    }
+
     @Override
     public void heal() {
         try {
+            if (net != null) {
+                net.heal();
+                return;
+            }
             for (NodeProcess n : nodes.values()) {
                 if (n.alive()) post(n, "/api/v1/faults/heal", "{}", Duration.ofSeconds(5));
             }
@@ -291,5 +317,12 @@ public final class ProcessGroup implements AutoCloseable, Runbook {
     @Override
     public void close() {
         nodes.values().forEach(NodeProcess::close);
+        if (net != null) {
+            try {
+                net.close();
+            } catch (IOException | InterruptedException e) {
+                System.err.println("warning: the test network namespaces were not all removed: " + e);
+            }
+        }
     }
 }
