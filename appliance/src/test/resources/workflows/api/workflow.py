@@ -115,6 +115,16 @@ def where_write(request):
     return {"served_by": ha.get_node_state()["name"]}
 
 
+@route("POST", "/slow")
+def slow_write(request):
+    """Takes its time on the primary: a forwarded write still running when the primary leaves the group."""
+    import time
+    with state.transaction() as tx:  # committed before the wait: the test sees the route has started
+        tx.put("slow", "started", (request.json or {}).get("seconds", 1))
+    time.sleep(float((request.json or {}).get("seconds", 1)))
+    return {"served_by": ha.get_node_state()["name"]}
+
+
 @route("GET", "/where")
 def where_read(request):
     return {"served_by": ha.get_node_state()["name"]}

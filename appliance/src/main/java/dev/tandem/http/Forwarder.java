@@ -4,6 +4,7 @@ import dev.tandem.cluster.GroupMember;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
@@ -12,7 +13,9 @@ import io.vertx.ext.web.RoutingContext;
 /**
  * Passes a request a secondary cannot serve to the primary and relays the answer (workflow writes,
  * admin writes such as login and deploy), or refuses it with 503, Retry-After and X-Tandem-Primary.
- * A forwarded request carries {@code X-Tandem-Forwarded-By} and is never forwarded again.
+ * A forwarded request carries {@code X-Tandem-Forwarded-By} and is never forwarded again. A forward whose
+ * primary leaves the group (frozen, cut off) or stops being primary is not left to hang until its timeout:
+ * it is answered at once with 504, outcome unknown.
  */
 final class Forwarder {
     static final String FORWARDED_BY = "X-Tandem-Forwarded-By";
@@ -21,6 +24,20 @@ final class Forwarder {
     private final HttpClient client;
     private final boolean forwardToPrimary;
     private final long holdMs;
+    /** Forwards under way: each is cut short when the primary it went to leaves the group or stops being primary. */
+    private final java.util.Set<InFlight> inFlight = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    private static final class InFlight {
+        final String primary;
+        final io.vertx.core.Context context;
+        volatile HttpClientRequest request;
+        volatile String abandoned;
+
+        InFlight(String primary, io.vertx.core.Context context) {
+            this.primary = primary;
+            this.context = context;
+        }
+    }
 
     /** @param holdMs how long a write on a node that is not primary waits for a primary (failure_timeout + 2 s) */
     Forwarder(Vertx vertx, GroupMember group, String nodeName, dev.tandem.config.TandemConfig.Http http, long holdMs) {
@@ -32,6 +49,32 @@ final class Forwarder {
         this.client = vertx.createHttpClient(Tls.client(new HttpClientOptions().setKeepAlive(true)
                 .setKeepAliveTimeout((int) Math.max(1, http.clientTimeout().toSeconds() / 2)).setConnectTimeout(1000), http),
                 new PoolOptions().setHttp1MaxSize(64));
+        group.addListener(new GroupMember.Listener() {
+            @Override
+            public void roleChanged(dev.tandem.api.NodeRole previous, dev.tandem.api.NodeRole now, long term, String reason, long tookMillis) {
+                abandonStale();
+            }
+
+            @Override
+            public void event(dev.tandem.api.EventId id, io.vertx.core.json.JsonObject data) {
+                abandonStale();
+            }
+        });
+    }
+
+    /**
+     * Cuts short each forward whose primary is no longer in the view or no longer the primary: it may have frozen
+     * or been cut off with the request, and the connection would stay silent until the forward's timeout.
+     */
+    private void abandonStale() {
+        java.util.List<String> view = group.view();
+        String primary = group.primary();
+        for (InFlight f : inFlight) {
+            if (f.abandoned != null || (view.contains(f.primary) && f.primary.equals(primary))) continue;
+            f.abandoned = !view.contains(f.primary) ? f.primary + " left the group" : f.primary + " is no longer the primary";
+            HttpClientRequest r = f.request;
+            if (r != null) f.context.runOnContext(v -> r.reset());
+        }
     }
 
     static boolean wasForwarded(RoutingContext ctx) {
@@ -126,8 +169,14 @@ final class Forwarder {
             if (!HOP.contains(h.getKey().toLowerCase())) opts.addHeader(h.getKey(), h.getValue());
         });
         opts.addHeader(FORWARDED_BY, nodeName);
+        InFlight mine = new InFlight(String.valueOf(group.primary()), ctx.vertx().getOrCreateContext());
+        inFlight.add(mine);
         client.request(opts)
-                .compose(r -> ctx.body() == null || ctx.body().buffer() == null ? r.send() : r.send(ctx.body().buffer()))
+                .compose(r -> {
+                    mine.request = r;
+                    if (mine.abandoned != null) r.reset(); // the primary changed while the connection was made
+                    return ctx.body() == null || ctx.body().buffer() == null ? r.send() : r.send(ctx.body().buffer());
+                })
                 .compose(resp -> resp.body().map(b -> {
                     var out = ctx.response().setStatusCode(resp.statusCode());
                     resp.headers().forEach(h -> {
@@ -138,7 +187,16 @@ final class Forwarder {
                     out.end(b);
                     return b;
                 }))
-                .onFailure(e -> refuse(ctx, "could not forward to the primary at " + primaryUrl + ": " + e.getMessage()));
+                .onComplete(x -> inFlight.remove(mine))
+                .onFailure(e -> {
+                    if (mine.abandoned == null) {
+                        refuse(ctx, "could not forward to the primary at " + primaryUrl + ": " + e.getMessage());
+                    } else if (!ctx.response().headWritten()) {
+                        // it may have been applied there before it went silent: not a refusal, and not to be retried blindly
+                        Errors.send(ctx, 504, "forwarded to the primary " + mine.primary + ", which " + mine.abandoned.substring(mine.primary.length() + 1)
+                                + " before it answered: whether the request was applied is unknown; check before you retry");
+                    }
+                });
     }
 
     /** Tokens a data node vouched for, on a witness: digest -> (user, valid until, nanoTime). Bounded. */

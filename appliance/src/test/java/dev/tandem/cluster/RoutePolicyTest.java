@@ -61,4 +61,26 @@ class RoutePolicyTest {
             assertThat(onPrimary.post("/api/v1/users", "{\"user\": \"bob\", \"password\": \"long-enough-1\"}").status()).isEqualTo(201);
         }
     }
+
+    @Test
+    void aForwardWhosePrimaryLeavesTheGroupIsAnsweredAtOnceOutcomeUnknown() throws Exception {
+        Path workflows = Path.of(RoutePolicyTest.class.getResource("/workflows").toURI());
+        try (LocalGroup g = LocalGroup.start(root, workflows, "majority", "node-a:data", "node-b:data", "witness:witness")) {
+            String primary = g.awaitPrimaryAndSecondary(Duration.ofSeconds(60)), secondary = LocalGroup.other(primary);
+            Http http = Http.local(g.nodes.get(secondary).httpPort());
+            var store = g.nodes.get(primary).store();
+            long before = store.lastLsn();
+            // the primary holds the forwarded write for 25 s; meanwhile it is cut off from the group (its HTTP still answers)
+            var answer = java.util.concurrent.CompletableFuture.supplyAsync(() -> http.post("/workflows/api/slow", "{\"seconds\": 25}"));
+            until("the forwarded write is running on the primary (its first commit)", Duration.ofSeconds(30), () -> store.lastLsn() > before);
+            long cut = System.nanoTime();
+            g.isolate(primary);
+            var r = answer.get(60, java.util.concurrent.TimeUnit.SECONDS);
+            long tookMs = (System.nanoTime() - cut) / 1_000_000;
+            assertThat(r.status()).as(r.body()).isEqualTo(504);
+            assertThat(r.json().getString("message")).contains(primary + ", which left the group").contains("unknown");
+            assertThat(tookMs).as("answered when the primary left the view, not when its 25 s were up").isLessThan(20_000);
+            g.heal();
+        }
+    }
 }

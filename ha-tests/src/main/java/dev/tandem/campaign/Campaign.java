@@ -85,26 +85,51 @@ public final class Campaign {
         String partitions;
         try (Disks unmount = new Disks(disks); ProcessGroup g = ProcessGroup.startForCampaign(root, workflows, setup.members, ", hook_timeout: 2s", network(setup, out))) {
             partitions = g.partitions();
-            List<NodeProcess> data = List.of(g.node("node-a"), g.node("node-b"));
-            NodeProcess primary = g.awaitPrimaryAndSecondary(CONVERGENCE).primary();
-            for (Workload w : workloads) w.setUp(primary);
-            for (int i = 0; i < schedule.size() && violations.isEmpty(); i++) {
-                Fault f = schedule.get(i);
-                long[] faultAt = {System.nanoTime()};
-                try {
-                    rounds.add(round(g, data, disks, workloads, history, setup, seed, i, f, faultAt, violations, out));
-                } catch (AssertionError | RuntimeException e) { // a wait that timed out, a node that did not answer: a finding too
-                    violations.add("round " + i + " (" + f + "): " + e.getMessage() + "\n" + g.describe());
-                }
-                if (!violations.isEmpty()) {
-                    out.println("seed " + seed + ", faults " + schedule + "\nviolations:\n  " + String.join("\n  ", violations)
-                            + "\nhistory around the fault:\n" + history.around(faultAt[0], 40));
-                }
+            Thread cleanUp = cleanUpOnSignal(g, unmount);
+            try {
+                rounds(g, disks, workloads, history, setup, seed, schedule, rounds, violations, out);
+            } finally {
+                Runtime.getRuntime().removeShutdownHook(cleanUp);
             }
         }
         Path file = root.resolve("history-" + setup.name().toLowerCase() + "-" + seed + ".jsonl");
         history.write(file);
         return new Result(setup, seed, rounds, violations, history.ops().size(), file, partitions);
+    }
+
+    /** Every fault of the schedule in turn, until one finds a violation (which is printed with the history around it). */
+    private static void rounds(ProcessGroup g, Map<String, dev.tandem.harness.LoopDisk> disks, List<Workload> workloads, History history,
+                               Setup setup, long seed, List<Fault> schedule, List<Round> rounds, List<String> violations, PrintStream out) throws Exception {
+        List<NodeProcess> data = List.of(g.node("node-a"), g.node("node-b"));
+        NodeProcess primary = g.awaitPrimaryAndSecondary(CONVERGENCE).primary();
+        for (Workload w : workloads) w.setUp(primary);
+        for (int i = 0; i < schedule.size() && violations.isEmpty(); i++) {
+            Fault f = schedule.get(i);
+            long[] faultAt = {System.nanoTime()};
+            try {
+                rounds.add(round(g, data, disks, workloads, history, setup, seed, i, f, faultAt, violations, out));
+            } catch (AssertionError | RuntimeException e) { // a wait that timed out, a node that did not answer: a finding too
+                violations.add("round " + i + " (" + f + "): " + e.getMessage() + "\n" + g.describe());
+            }
+            if (!violations.isEmpty()) {
+                out.println("seed " + seed + ", faults " + schedule + "\nviolations:\n  " + String.join("\n  ", violations)
+                        + "\nhistory around the fault:\n" + history.around(faultAt[0], 40));
+            }
+        }
+    }
+
+    /** A campaign stopped by a signal (Ctrl-C, kill) still stops its nodes, unmounts its disks and removes its namespaces. */
+    private static Thread cleanUpOnSignal(ProcessGroup g, Disks disks) {
+        Thread t = new Thread(() -> {
+            g.close();
+            try {
+                disks.close();
+            } catch (Exception e) {
+                System.err.println("campaign clean-up: " + e);
+            }
+        }, "campaign-clean-up");
+        Runtime.getRuntime().addShutdownHook(t);
+        return t;
     }
 
     /**
@@ -260,9 +285,20 @@ public final class Campaign {
         if (r.statusCode() != 200) throw new IllegalStateException(n.name + ": hook mode " + mode + ": " + r.statusCode() + " " + r.body());
     }
 
-    /** Every process up, a primary, and the other data node its in-sync secondary. */
+    /**
+     * Every process up, both data nodes seeing every member in their view (a healed partition has merged), a
+     * primary, and the other data node its in-sync secondary.
+     */
     private static boolean converged(ProcessGroup g, List<NodeProcess> data) {
         for (NodeProcess n : g.nodes.values()) if (!n.alive() || n.frozen() || n.status("/health/ready", Duration.ofMillis(500)) != 200) return false;
+        for (NodeProcess n : data) {
+            try {
+                var group = ProcessGroup.getJson(n, "/api/v1/group", Duration.ofMillis(500));
+                if (group.getInteger("visible", 0) < group.getInteger("voters", Integer.MAX_VALUE)) return false;
+            } catch (RuntimeException e) { // no answer in time: not converged yet
+                return false;
+            }
+        }
         NodeProcess p = data.stream().filter(n -> n.status("/health/primary", Duration.ofMillis(500)) == 200).findFirst().orElse(null);
         if (p == null) return false;
         NodeProcess s = p == data.get(0) ? data.get(1) : data.get(0);
