@@ -28,17 +28,28 @@ final class RunCommand implements Callable<Integer> {
     /** How long a clean stop may take before the process exits anyway. */
     static final long STOP_LIMIT_MS = 10_000;
 
+    /** The frames of {@code t} (what a stop that hangs waits for), one per line, for stderr: the log is closed by then. */
+    static String stackOf(Thread t) {
+        StringBuilder b = new StringBuilder();
+        for (StackTraceElement e : t.getStackTrace()) b.append("\n\tat ").append(e);
+        return b.toString();
+    }
+
     static int runUntilStopped(TandemConfig config) throws InterruptedException {
         TandemNode node = new TandemNode(config);
+        // the exit code if the stop limit ends the process: 143 as for SIGTERM (a success to systemd), or STORE_FAILED
+        java.util.concurrent.atomic.AtomicInteger haltCode = new java.util.concurrent.atomic.AtomicInteger(143);
         // a failed store ends the process (the shutdown hook closes the node: a primary resigns), so that systemd
-        // restarts it once the disk has room again
+        // restarts it once the disk has room again; so it must end with STORE_FAILED, however the close goes
         node.onFatal(why -> {
             System.err.println("tandem: node " + config.node().name() + " stops: its store failed: " + why);
+            haltCode.set(TandemCli.STORE_FAILED);
             new Thread(() -> System.exit(TandemCli.STORE_FAILED), "store-failed-exit").start();
         });
         CountDownLatch stopped = new CountDownLatch(1);
         java.util.concurrent.atomic.AtomicBoolean stopping = new java.util.concurrent.atomic.AtomicBoolean();
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            Thread closing = Thread.currentThread();
             stopping.set(true);
             // a stop is bounded: whatever hangs (a workflow stuck in native code, a peer that never answers),
             // the process is gone within STOP_LIMIT of SIGTERM, as systemd and operators expect
@@ -49,8 +60,8 @@ final class RunCommand implements Callable<Integer> {
                     return;
                 }
                 System.err.println("tandem: node " + config.node().name() + " did not stop within " + STOP_LIMIT_MS / 1000
-                        + " s of SIGTERM; exiting now");
-                Runtime.getRuntime().halt(143);
+                        + " s; exiting now (exit code " + haltCode.get() + "). Where the stop was:" + stackOf(closing));
+                Runtime.getRuntime().halt(haltCode.get());
             }, "stop-limit");
             limit.setDaemon(true);
             limit.start();

@@ -31,6 +31,7 @@ final class Forwarder {
         final String primary;
         final io.vertx.core.Context context;
         volatile HttpClientRequest request;
+        /** Why it was cut short ("left the group", "is no longer the primary"); null while it may still be answered. */
         volatile String abandoned;
 
         InFlight(String primary, io.vertx.core.Context context) {
@@ -71,7 +72,7 @@ final class Forwarder {
         String primary = group.primary();
         for (InFlight f : inFlight) {
             if (f.abandoned != null || (view.contains(f.primary) && f.primary.equals(primary))) continue;
-            f.abandoned = !view.contains(f.primary) ? f.primary + " left the group" : f.primary + " is no longer the primary";
+            f.abandoned = !view.contains(f.primary) ? "left the group" : "is no longer the primary";
             HttpClientRequest r = f.request;
             if (r != null) f.context.runOnContext(v -> r.reset());
         }
@@ -193,7 +194,7 @@ final class Forwarder {
                         refuse(ctx, "could not forward to the primary at " + primaryUrl + ": " + e.getMessage());
                     } else if (!ctx.response().headWritten()) {
                         // it may have been applied there before it went silent: not a refusal, and not to be retried blindly
-                        Errors.send(ctx, 504, "forwarded to the primary " + mine.primary + ", which " + mine.abandoned.substring(mine.primary.length() + 1)
+                        Errors.send(ctx, 504, "forwarded to the primary " + mine.primary + ", which " + mine.abandoned
                                 + " before it answered: whether the request was applied is unknown; check before you retry");
                     }
                 });

@@ -392,10 +392,12 @@ public final class Store implements AutoCloseable {
                 // closing anyway
             }
         }
-        try (Connection c = pool.getConnection(); Statement st = c.createStatement()) {
-            st.execute("SHUTDOWN");
-        } catch (SQLException e) {
-            log.debug("shutdown: {}", e.getMessage());
+        if (!failed.get()) { // a failed database has closed itself; asking the pool for a connection would wait its timeout
+            try (Connection c = pool.getConnection(); Statement st = c.createStatement()) {
+                st.execute("SHUTDOWN");
+            } catch (SQLException e) {
+                log.debug("shutdown: {}", e.getMessage());
+            }
         }
         pool.close();
     }

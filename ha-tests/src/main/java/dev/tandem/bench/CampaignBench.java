@@ -22,6 +22,18 @@ public final class CampaignBench {
         }
     }
 
+    /** A node log that says its stop hit the stop limit is kept (it shows where the stop was), even from a clean run. */
+    static void keepLogsOfSlowStops(Path dir, Path to) throws java.io.IOException {
+        try (var logs = Files.walk(dir)) {
+            for (Path log : logs.filter(p -> p.getFileName().toString().equals("node.log")).toList()) {
+                if (!Files.readString(log).contains("did not stop within")) continue;
+                Path copy = to.resolve(dir.getFileName() + "-" + log.getParent().getFileName() + ".log");
+                Files.copy(log, copy, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                System.out.println("  a stop hit the stop limit: " + copy);
+            }
+        }
+    }
+
     public static void main(String[] args) throws Exception {
         double minutes = 30;
         long seed = 1;
@@ -57,6 +69,7 @@ public final class CampaignBench {
                 Path kept = Files.createDirectories(root.resolve("histories")).resolve(r.history().getFileName());
                 Files.move(r.history(), kept);
                 System.out.println("  history: " + kept);
+                keepLogsOfSlowStops(dir, kept.getParent());
                 if (r.violations().isEmpty()) deleteTree(dir); // the nodes' data of a clean run is not needed
                 else System.out.println("  the nodes' data and logs are kept in " + dir);
             }

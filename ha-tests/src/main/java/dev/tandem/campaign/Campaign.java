@@ -260,10 +260,19 @@ public final class Campaign {
             }
             case DISK_FULL -> {
                 if (disk == null) return; // no loop disks here: said at the start
+                long mark = n.logLength();
                 disk.fill();
                 hold(f);
                 disk.free();
-                // as systemd would (Restart=on-failure): a node that stopped because its store failed starts again
+                // as systemd would (Restart=on-failure): a node whose store failed stops by itself (exit 75), and is
+                // started again once it has; one that wrote nothing while the disk was full goes on as it was
+                if (n.logSince(mark).contains("stops: its store failed")) {
+                    Await.until(target + " stopped after its store failed", Duration.ofSeconds(30), () -> !n.alive());
+                    if (n.exitCode() != dev.tandem.cli.TandemCli.STORE_FAILED) {
+                        throw new AssertionError(target + " stopped with exit code " + n.exitCode() + " after its store failed, not "
+                                + dev.tandem.cli.TandemCli.STORE_FAILED + ": systemd (Restart=on-failure, SuccessExitStatus=143) would not restart it");
+                    }
+                }
                 if (!n.alive()) n.start().awaitStatus200("/health/ready", Duration.ofSeconds(120));
             }
             case HOOK_FAIL, HOOK_HANG -> {

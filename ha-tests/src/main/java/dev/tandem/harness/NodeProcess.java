@@ -137,6 +137,25 @@ public final class NodeProcess implements AutoCloseable {
         return this;
     }
 
+    /** How long its log is now: a mark for {@link #logSince}. */
+    public long logLength() {
+        try {
+            return Files.size(dir.resolve("node.log"));
+        } catch (IOException e) {
+            return 0;
+        }
+    }
+
+    /** What it logged after {@code mark} (from {@link #logLength}). */
+    public String logSince(long mark) {
+        try (var in = Files.newInputStream(dir.resolve("node.log"))) {
+            in.skipNBytes(Math.min(mark, Files.size(dir.resolve("node.log"))));
+            return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
     public String logTail(int lines) {
         try {
             List<String> all = Files.readAllLines(dir.resolve("node.log"));
