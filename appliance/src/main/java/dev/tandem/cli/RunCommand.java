@@ -32,6 +32,12 @@ final class RunCommand implements Callable<Integer> {
     static String stackOf(Thread t) {
         StringBuilder b = new StringBuilder();
         for (StackTraceElement e : t.getStackTrace()) b.append("\n\tat ").append(e);
+        // and what it may wait for: the workflows' threads, still in their code
+        Thread.getAllStackTraces().forEach((w, frames) -> {
+            if (!w.getName().startsWith("workflow-")) return;
+            b.append("\n").append(w.getName()).append(':');
+            for (int i = 0; i < Math.min(frames.length, 25); i++) b.append("\n\tat ").append(frames[i]);
+        });
         return b.toString();
     }
 

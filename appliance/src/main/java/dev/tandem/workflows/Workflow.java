@@ -95,18 +95,27 @@ public final class Workflow implements AutoCloseable {
 
     /** Cancels whatever runs in {@code context}, waiting at most 5 s (close(true) waits for the code to reach a safepoint); true when it is closed. */
     private static boolean cancel(Context context) {
+        return closeWithin(() -> context.close(true), 5000, "workflow-cancel");
+    }
+
+    /**
+     * Runs a GraalPy close ({@code close}) on a thread of its own and waits at most {@code ms} for it: a close waits
+     * for every thread still in the code, and one blocked in a call that does not return must not hold up a stop.
+     * True if it finished in time; otherwise it is left behind, on a daemon thread.
+     */
+    static boolean closeWithin(Runnable close, long ms, String threadName) {
         Thread t = new Thread(() -> {
             try {
-                context.close(true);
+                close.run();
             } catch (RuntimeException e) {
                 // cancelled or already closed: gone either way
-                org.slf4j.LoggerFactory.getLogger(Workflow.class).debug("closing a workflow context: {}", e.toString());
+                org.slf4j.LoggerFactory.getLogger(Workflow.class).debug("{}: {}", threadName, e.toString());
             }
-        }, "workflow-cancel");
+        }, threadName);
         t.setDaemon(true);
         t.start();
         try {
-            t.join(5000);
+            t.join(ms);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

@@ -192,6 +192,10 @@ public final class WorkflowEngine implements AutoCloseable {
     public void close() {
         workflows.values().forEach(Workflow::close);
         workflows.clear();
-        engine.close(true);
+        // a context left behind by a workflow's close (its code would not stop) would hold the engine's close forever
+        if (!Workflow.closeWithin(() -> engine.close(true), 2000, "workflow-engine-close")) {
+            log.error("the GraalPy engine did not close within 2 s: a workflow's code is "
+                    + "still running; it is left behind and the node goes on stopping");
+        }
     }
 }
