@@ -93,15 +93,39 @@ final class StoreFile {
      */
     private static void verifyReadOnly(String url, Path file, String expectedId) {
         try (Connection c = DriverManager.getConnection(url + ";ACCESS_MODE_DATA=r", USER, "")) {
-            if (checkIdentity(c, file, expectedId)) readEverything(c, file);
+            if (checkIdentity(c, file, expectedId)) {
+                readEverything(c, file);
+                checkRecords(c, file, expectedId);
+            }
         } catch (SQLException e) {
             if (e.getErrorCode() == 90097) { // "the database is read only": H2 wanted to rewrite it
                 throw new StoreException(file + " is corrupt: H2 can open it only by rewriting it, which would lose its data."
                         + " It was left exactly as it was. Move it away (or restore a backup) and start again;"
                         + " the node will catch up from its peer", e);
             }
-            throw explain(file, e);
+            if (e.getErrorCode() == 28000 && expectedId != null) {
+                // this data_dir's marker says it held a tandem store: its user table was damaged, it is not another application's
+                throw damaged(file, "its users", new SQLException("it held store " + expectedId + ", but H2 no longer knows tandem's user", e));
+            }
+            StoreException x = explain(file, e);
+            // not foreign, not locked, not an I/O error: H2 failed reading its own file (a flipped byte in its
+            // metadata can surface as "Data conversion error converting UUID to INTEGER"), so the file is damaged
+            if (x.getMessage().startsWith("cannot open ") && !ioError(e)) throw damaged(file, "its tables", e);
+            throw x;
         }
+    }
+
+    private static boolean ioError(SQLException e) {
+        int code = e.getErrorCode();
+        return code == org.h2.api.ErrorCode.IO_EXCEPTION_1 || code == org.h2.api.ErrorCode.IO_EXCEPTION_2
+                || code == org.h2.api.ErrorCode.FILE_NOT_FOUND_1 || code == org.h2.api.ErrorCode.FILE_CREATION_FAILED_1;
+    }
+
+    /** A file H2 could not read: left as it was; what to do about it. */
+    private static StoreException damaged(Path file, String what, Exception e) {
+        return new StoreException(file + " is damaged: reading " + what + " failed (" + firstLine(String.valueOf(e.getMessage()))
+                + "). It was left exactly as it was. Restore it from a backup, or move it away (mv " + file + " " + file
+                + ".damaged) and start the node again: it will catch up from its peer", e);
     }
 
     /**
@@ -143,9 +167,41 @@ final class StoreFile {
                 }
             }
         } catch (SQLException | RuntimeException e) {
-            throw new StoreException(file + " is damaged: reading " + (table == null ? "its tables" : "table " + table) + " failed ("
-                    + firstLine(String.valueOf(e.getMessage())) + "). It was left exactly as it was. Restore it from a backup, or move it"
-                    + " away (mv " + file + " " + file + ".damaged) and start the node again: it will catch up from its peer", e);
+            throw damaged(file, table == null ? "its tables" : "table " + table, e);
+        }
+    }
+
+    /**
+     * The records every tandem store has, read while the file is still open read-only: a schema version this
+     * tandem knows (a damaged file can show an empty TANDEM_SCHEMA table, and migrating it would write to it)
+     * and the store id the data_dir's marker names. (A first start killed between its first migration's statements
+     * also leaves no version: the file then holds no data, and moving it away, as the error says, is right.)
+     */
+    private static void checkRecords(Connection c, Path file, String expectedId) {
+        int version;
+        String id;
+        try (Statement st = c.createStatement()) {
+            try (ResultSet rs = st.executeQuery("SELECT COALESCE(MAX(version), 0) FROM tandem_schema")) {
+                rs.next();
+                version = rs.getInt(1);
+            }
+            try (ResultSet rs = st.executeQuery("SELECT v FROM meta WHERE k='store_id'")) {
+                id = rs.next() ? rs.getString(1) : null;
+            }
+        } catch (SQLException e) {
+            throw damaged(file, "its schema version and store id", e);
+        }
+        if (version > Schema.latest()) {
+            throw new StoreException(file + " has schema version " + version + ", newer than this tandem (" + Schema.latest()
+                    + "); run the newer tandem version or restore a backup");
+        }
+        if (version < 1 || id == null) {
+            throw damaged(file, "its records", new SQLException(version < 1 ? "the schema table TANDEM_SCHEMA is empty" : "the store id is missing from META"));
+        }
+        if (expectedId != null && !expectedId.equals(id)) {
+            throw new StoreException(file + " holds store " + id + " but this data_dir held store " + expectedId
+                    + "; the file was replaced by another node's. Put the right file back, or remove both it and "
+                    + MARKER + " to start afresh");
         }
     }
 
@@ -203,6 +259,10 @@ final class StoreFile {
             rs.next();
             tables = rs.getInt(1);
             hasSchemaTable = rs.getInt(2) > 0;
+        }
+        if (tables > 0 && !hasSchemaTable && expectedId != null) {
+            // this data_dir's marker says it held a tandem store: a damaged file, not another application's
+            throw damaged(file, "its tables", new SQLException("it held store " + expectedId + ", but its TANDEM_SCHEMA table is gone"));
         }
         if (tables > 0 && !hasSchemaTable) {
             throw new StoreException(file + " is an H2 database but not tandem's (it has tables and no TANDEM_SCHEMA). "

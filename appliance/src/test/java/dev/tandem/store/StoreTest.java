@@ -202,7 +202,10 @@ class StoreTest {
         }
         java.util.Random random = new java.util.Random(42);
         int refused = 0;
-        for (int run = 0; run < 32; run++) {
+        // the pristine file differs from run to run (ids, timestamps), so the damage lands elsewhere each time: 200 runs
+        // here (a few seconds); -Dtandem.test.flipRuns=6000 found the three kinds of damaged metadata refused since
+        int runs = Integer.getInteger("tandem.test.flipRuns", 200);
+        for (int run = 0; run < runs; run++) {
             Path d = dir.resolve("run" + run);
             Files.createDirectories(d);
             try (var files = Files.list(pristine)) {
@@ -223,7 +226,7 @@ class StoreTest {
                 assertThat(Files.readAllBytes(file)).as("run %d: a refused file is left exactly as it was", run).isEqualTo(bytes);
             }
         }
-        assertThat(refused).as("most damaged files are refused").isGreaterThan(16);
+        assertThat(refused).as("most damaged files are refused").isGreaterThan(runs / 2);
     }
 
     @ParameterizedTest

@@ -10,7 +10,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Real network partitions between real processes. Each member runs in a network namespace of its own
@@ -148,9 +147,7 @@ public final class NetNamespaces implements AutoCloseable {
 
     /** The third octet of a 10.231.X.0/24 that no address of this machine is in. */
     private static int freeSubnet() throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(IP, "-4", "-o", "addr", "show").redirectErrorStream(true).start();
-        String used = new String(p.getInputStream().readAllBytes()); // the machine's addresses: a few lines
-        if (!p.waitFor(10, TimeUnit.SECONDS)) p.destroyForcibly();
+        String used = HostCommand.output(IP, "-4", "-o", "addr", "show"); // the machine's addresses: a few lines
         for (int x = 1; x < 255; x++) if (!used.contains(" 10.231." + x + ".")) return x;
         throw new IOException("no free 10.231.X.0/24 subnet for the test namespaces");
     }

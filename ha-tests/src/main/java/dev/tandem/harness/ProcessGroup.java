@@ -106,8 +106,8 @@ public final class ProcessGroup implements AutoCloseable, Runbook {
         return g;
     }
 
-    /** Cuts the two data nodes apart, both directions (fault injection must be on: {@link #startPairWithFaults}). */
-    public void isolate(NodeProcess a, NodeProcess b) throws IOException, InterruptedException {
+    /** Cuts {@code a} and {@code b} apart, both directions, through the fault endpoint (fault injection on: {@link #startPairWithFaults}). */
+    private void isolate(NodeProcess a, NodeProcess b) throws IOException, InterruptedException {
         for (NodeProcess[] x : new NodeProcess[][] {{a, b}, {b, a}}) {
             HttpResponse<String> r = post(x[0], "/api/v1/faults/isolate", "{\"from\": [\"" + x[1].name + "\"]}", Duration.ofSeconds(5));
             if (r.statusCode() != 200) throw new AssertionError("isolate " + x[0].name + " from " + x[1].name + ": " + r.statusCode() + " " + r.body());

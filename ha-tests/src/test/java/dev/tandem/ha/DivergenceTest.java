@@ -31,7 +31,7 @@ class DivergenceTest {
             assertThat(ProcessGroup.post(a, "/workflows/ipam/pools", "{\"name\": \"lab\", \"cidr\": \"10.0.0.0/24\"}", SOON).statusCode()).isEqualTo(201);
             ProcessGroup.awaitInSync(b, SOON);
 
-            g.isolate(a, b);
+            g.isolate(a.name);
             until(b.name + " takes over its half", SOON, () -> b.status("/health/primary", Duration.ofSeconds(1)) == 200);
             var left = ProcessGroup.post(a, "/workflows/ipam/pools/lab/allocations", "{\"owner\": \"left\"}", SOON);
             var right = ProcessGroup.post(b, "/workflows/ipam/pools/lab/allocations", "{\"owner\": \"right\"}", SOON);
