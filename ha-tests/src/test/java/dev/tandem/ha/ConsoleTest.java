@@ -113,8 +113,15 @@ class ConsoleTest {
         browser.awaitVisible("#group", SOON);
     }
 
+    /**
+     * The role the console shows for {@code node}, read in one step in the page: the console redraws the cards as the
+     * group's state arrives, so an element found by one WebDriver call can be gone by the next (a stale element).
+     */
     static String roleShown(String node) {
-        return browser.driver.findElement(By.cssSelector("#group [data-node='" + node + "']")).getAttribute("data-role");
+        Object role = ((org.openqa.selenium.JavascriptExecutor) browser.driver).executeScript(
+                "const e = document.querySelector(arguments[0]); return e ? e.getAttribute('data-role') : null;",
+                "#group [data-node='" + node + "']");
+        return role == null ? null : role.toString();
     }
 
     /** Clicks {@code button}, then OK in the confirmation dialog, and waits for the action's result line. */
