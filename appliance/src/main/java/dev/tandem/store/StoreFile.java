@@ -107,18 +107,13 @@ final class StoreFile {
                 // this data_dir's marker says it held a tandem store: its user table was damaged, it is not another application's
                 throw damaged(file, "its users", new SQLException("it held store " + expectedId + ", but H2 no longer knows tandem's user", e));
             }
-            StoreException x = explain(file, e);
-            // not foreign, not locked, not an I/O error: H2 failed reading its own file (a flipped byte in its
-            // metadata can surface as "Data conversion error converting UUID to INTEGER"), so the file is damaged
-            if (x.getMessage().startsWith("cannot open ") && !ioError(e)) throw damaged(file, "its tables", e);
-            throw x;
+            StoreException known = known(file, e);
+            if (known != null) throw known;
+            // not foreign, not locked: H2 failed reading a file whose header checkHeader just read, so the file is
+            // damaged (a flipped byte in its metadata can surface as "Data conversion error converting UUID to INTEGER",
+            // a chunk pointer past the end as "IO Exception"); H2's own words are in the message
+            throw damaged(file, "its tables", e);
         }
-    }
-
-    private static boolean ioError(SQLException e) {
-        int code = e.getErrorCode();
-        return code == org.h2.api.ErrorCode.IO_EXCEPTION_1 || code == org.h2.api.ErrorCode.IO_EXCEPTION_2
-                || code == org.h2.api.ErrorCode.FILE_NOT_FOUND_1 || code == org.h2.api.ErrorCode.FILE_CREATION_FAILED_1;
     }
 
     /** A file H2 could not read: left as it was; what to do about it. */
@@ -191,13 +186,22 @@ final class StoreFile {
         } catch (SQLException e) {
             throw damaged(file, "its schema version and store id", e);
         }
+        checkNotNewer(file, version);
+        if (version < 1 || id == null) {
+            throw damaged(file, "its records", new SQLException(version < 1 ? "the schema table TANDEM_SCHEMA is empty" : "the store id is missing from META"));
+        }
+        checkSameStore(file, id, expectedId);
+    }
+
+    private static void checkNotNewer(Path file, int version) {
         if (version > Schema.latest()) {
             throw new StoreException(file + " has schema version " + version + ", newer than this tandem (" + Schema.latest()
                     + "); run the newer tandem version or restore a backup");
         }
-        if (version < 1 || id == null) {
-            throw damaged(file, "its records", new SQLException(version < 1 ? "the schema table TANDEM_SCHEMA is empty" : "the store id is missing from META"));
-        }
+    }
+
+    /** Refuses a file holding another store than the one the data_dir's marker names (none named: any). */
+    private static void checkSameStore(Path file, String id, String expectedId) {
         if (expectedId != null && !expectedId.equals(id)) {
             throw new StoreException(file + " holds store " + id + " but this data_dir held store " + expectedId
                     + "; the file was replaced by another node's. Put the right file back, or remove both it and "
@@ -228,6 +232,12 @@ final class StoreFile {
     }
 
     static StoreException explain(Path file, SQLException e) {
+        StoreException known = known(file, e);
+        return known != null ? known : new StoreException("cannot open " + file + ": " + firstLine(String.valueOf(e.getMessage())), e);
+    }
+
+    /** What an error from H2 means when it is one tandem recognises (foreign, in use, corrupt); else null. */
+    private static StoreException known(Path file, SQLException e) {
         String m = String.valueOf(e.getMessage());
         if (e.getErrorCode() == 28000) {
             return new StoreException(file + " is an H2 database but not tandem's (it has other users). tandem will not touch it: "
@@ -241,7 +251,7 @@ final class StoreFile {
             return new StoreException(file + " is corrupt and was left untouched: " + firstLine(m)
                     + ". Move it away (or restore a backup) and start again; the node will catch up from its peer", e);
         }
-        return new StoreException("cannot open " + file + ": " + firstLine(m), e);
+        return null;
     }
 
     static String firstLine(String m) {
@@ -290,10 +300,7 @@ final class StoreFile {
                 rs.next();
                 version = rs.getInt(1);
             }
-            if (version > Schema.latest()) {
-                throw new StoreException(file + " has schema version " + version + ", newer than this tandem (" + Schema.latest()
-                        + "); run the newer tandem version or restore a backup");
-            }
+            checkNotNewer(file, version);
             for (int v = version + 1; v <= Schema.latest(); v++) {
                 for (String sql : Schema.MIGRATIONS.get(v - 1)) {
                     st.execute(sql);
@@ -310,13 +317,8 @@ final class StoreFile {
                 rs.next();
                 id = rs.getString(1);
             }
-            if (expectedId == null) {
-                writeMarker(marker, id);
-            } else if (!expectedId.equals(id)) {
-                throw new StoreException(file + " holds store " + id + " but this data_dir held store " + expectedId
-                        + "; the file was replaced by another node's. Put the right file back, or remove both it and "
-                        + marker.getFileName() + " to start afresh");
-            }
+            checkSameStore(file, id, expectedId);
+            if (expectedId == null) writeMarker(marker, id);
             return id;
         } catch (SQLException e) {
             throw explain(file, e);
