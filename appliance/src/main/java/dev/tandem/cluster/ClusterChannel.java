@@ -59,7 +59,8 @@ public final class ClusterChannel {
         stack.add(tcp);
         if (faults) stack.add(new DISCARD());
         stack.add(new TCPPING().setInitialHosts(members).setPortRange(0));
-        stack.add(new MERGE3().setMinInterval(Math.max(500, hb * 5)).setMaxInterval(Math.max(1500, hb * 15)));
+        stack.add(new MERGE3().setMinInterval(TimingRules.mergeMinInterval(g.heartbeatInterval()).toMillis())
+                .setMaxInterval(TimingRules.mergeMaxInterval(g.heartbeatInterval()).toMillis()));
         stack.add(new FD_SOCK2().setBindAddress(bind).setPortRange(10));
         stack.add(new FD_ALL3().setInterval(hb).setTimeout(TimingRules.heartbeatTimeout(g.heartbeatInterval(), g.failureTimeout()).toMillis()));
         stack.add(new VERIFY_SUSPECT2().setTimeout(TimingRules.verifyTimeout(g.heartbeatInterval()).toMillis()));

@@ -6,6 +6,7 @@ import dev.tandem.core.GroupMessage.RequestVote;
 import dev.tandem.core.GroupMessage.Switchover;
 import dev.tandem.core.GroupMessage.Vote;
 import dev.tandem.core.GroupState.Peer;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -92,6 +93,16 @@ final class Elections {
             members.add(p.state());
         }
         if (candidacy != null || g.switchovers.active()) return;
+        if (!s.majority() && s.voters() > 1 && !group.seenOthers) {
+            long wait = TimingRules.loneStartWait(Duration.ofMillis(s.heartbeatMs()), Duration.ofMillis(s.failureTimeoutMs())).toMillis();
+            if (now < group.connectedAt + wait) {
+                String d = "no action: quorum none and no other member seen since this node started; waiting up to " + wait
+                        + " ms for one before electing alone (a peer missed at the join may be primary with newer writes)";
+                if (!d.equals(g.lastDecision)) g.log("decision: " + d);
+                g.lastDecision = d;
+                return;
+            }
+        }
         long heardSince = now - s.failureTimeoutMs();
         List<MemberState> reachable = group.peers.values().stream()
                 .filter(p -> !group.view.contains(p.state().name()) && p.receivedAt() > heardSince).map(Peer::state).toList();

@@ -39,6 +39,9 @@ final class Membership {
     private final Map<String, Long> ackedSentAt = new LinkedHashMap<>();
     /** Statuses received before this are from an earlier picture of the group. */
     long viewSince;
+    /** When this node first joined a view (it started), and whether any view since held another member. */
+    long connectedAt;
+    boolean seenOthers;
     private long lastTick;
 
     Membership(GroupState g, long now) {
@@ -57,6 +60,8 @@ final class Membership {
         List<String> names = List.copyOf(v.members());
         List<String> before = view;
         view = names;
+        if (!connected) connectedAt = now;
+        if (names.size() > 1) seenOthers = true;
         connected = true;
         coordinator = v.coordinator();
         coordinatorName = v.coordinatorName();

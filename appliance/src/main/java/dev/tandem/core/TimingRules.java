@@ -39,6 +39,29 @@ public final class TimingRules {
         return t.compareTo(heartbeat.multipliedBy(2)) < 0 ? heartbeat.multipliedBy(2) : t;
     }
 
+    /** MERGE3's longest interval between merge checks: how long two members that missed each other may stay apart. */
+    public static Duration mergeMaxInterval(Duration heartbeat) {
+        Duration t = heartbeat.multipliedBy(15);
+        return t.compareTo(Duration.ofMillis(1500)) < 0 ? Duration.ofMillis(1500) : t;
+    }
+
+    /** MERGE3's shortest interval between merge checks. */
+    public static Duration mergeMinInterval(Duration heartbeat) {
+        Duration t = heartbeat.multipliedBy(5);
+        return t.compareTo(Duration.ofMillis(500)) < 0 ? Duration.ofMillis(500) : t;
+    }
+
+    /**
+     * With {@code quorum: none}, how long a node that starts and finds no other member waits for one before it
+     * elects itself alone: two merge intervals and a failure timeout. A node that restarts while its peer serves
+     * may miss the peer at its join (a loaded peer answers discovery late) and see a group of one; electing at once
+     * unseats the peer, whose writes since are then only kept as divergent. Like corosync's wait_for_all for two
+     * nodes, but bounded: a peer that is really gone costs this much once, at start, not at every failover.
+     */
+    public static Duration loneStartWait(Duration heartbeat, Duration failureTimeout) {
+        return mergeMaxInterval(heartbeat).multipliedBy(2).plus(failureTimeout);
+    }
+
     /**
      * Worst case from a primary that stops answering (frozen, or cut off) to the secondary accepting
      * writes: heartbeat timeout + one check interval + verification + promotion. A killed process is

@@ -58,11 +58,11 @@ final class BankWorkload implements Workload {
         for (Op o : ops) if (o.workload().equals(name())) byId.put(o.key(), o);
         Set<String> first = null;
         for (NodeProcess n : dataNodes) {
-            JsonObject acc = ProcessGroup.getJson(n, "/workflows/bank/accounts", Duration.ofSeconds(20));
+            JsonObject acc = ProcessGroup.getJsonOk(n, "/workflows/bank/accounts", Duration.ofSeconds(20));
             long total = acc.getLong("total");
             if (total != (long) ACCOUNTS * BALANCE) violations.add("bank: the total on " + n.name + " is " + total + ", not " + ACCOUNTS * BALANCE);
             Set<String> held = new HashSet<>();
-            for (Object x : ProcessGroup.getJson(n, "/workflows/bank/transfers?prefix=r" + round + "-", Duration.ofSeconds(20)).getJsonArray("transfers")) {
+            for (Object x : ProcessGroup.getJsonOk(n, "/workflows/bank/transfers?prefix=r" + round + "-", Duration.ofSeconds(20)).getJsonArray("transfers")) {
                 held.add((String) x);
             }
             if (first == null) first = held;

@@ -56,7 +56,7 @@ final class Checker {
      */
     static void hooksOncePerRoleChange(List<NodeProcess> dataNodes, Duration deadline, List<String> violations) {
         for (NodeProcess n : dataNodes) {
-            long changes = ProcessGroup.getJson(n, "/api/v1/events?limit=10000").getJsonArray("events").stream()
+            long changes = ProcessGroup.getJsonOk(n, "/api/v1/events?limit=10000", Duration.ofSeconds(20)).getJsonArray("events").stream()
                     .filter(e -> ((JsonObject) e).getString("type").equals("NODE_ROLE_CHANGED")).count();
             JsonArray calls;
             try {

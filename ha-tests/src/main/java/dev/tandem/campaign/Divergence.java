@@ -3,6 +3,7 @@ package dev.tandem.campaign;
 import dev.tandem.harness.NodeProcess;
 import dev.tandem.harness.ProcessGroup;
 import io.vertx.core.json.JsonObject;
+import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -18,7 +19,7 @@ final class Divergence {
     static Divergence of(List<NodeProcess> dataNodes) {
         Divergence d = new Divergence();
         for (NodeProcess n : dataNodes) {
-            for (Object o : ProcessGroup.getJson(n, "/api/v1/divergent?limit=10000").getJsonArray("changes")) {
+            for (Object o : ProcessGroup.getJsonOk(n, "/api/v1/divergent?limit=10000", Duration.ofSeconds(20)).getJsonArray("changes")) {
                 JsonObject c = (JsonObject) o;
                 d.preserved.add(n.name + " " + c.getLong("term") + " " + c.getLong("lsn"));
             }

@@ -52,7 +52,7 @@ final class IpamWorkload implements Workload {
         for (NodeProcess n : dataNodes) {
             Map<String, String> ownerToIp = new HashMap<>();
             Set<String> ips = new HashSet<>();
-            for (Object x : ProcessGroup.getJson(n, "/workflows/ipam/pools/" + pool(round) + "/allocations?limit=10000", Duration.ofSeconds(20))
+            for (Object x : ProcessGroup.getJsonOk(n, "/workflows/ipam/pools/" + pool(round) + "/allocations?limit=10000", Duration.ofSeconds(20))
                     .getJsonArray("allocations")) {
                 JsonObject a = (JsonObject) x;
                 String ip = a.getString("ip"), owner = a.getString("owner");

@@ -177,6 +177,29 @@ public final class ProcessGroup implements AutoCloseable, Runbook {
         }
     }
 
+    /**
+     * As {@link #getJson(NodeProcess, String, Duration)}, for a check that needs the answer itself: anything but a
+     * 200 with a JSON object is an error that says what the node answered (not a missing field further on).
+     */
+    public static JsonObject getJsonOk(NodeProcess n, String path, Duration timeout) {
+        HttpResponse<String> r;
+        try {
+            r = HTTP.send(HttpRequest.newBuilder(URI.create(n.url() + path)).timeout(timeout)
+                            .header("Authorization", "Bearer " + n.adminToken()).build(),
+                    HttpResponse.BodyHandlers.ofString());
+        } catch (IOException | InterruptedException e) {
+            throw new IllegalStateException(n.name + " GET " + path + ": " + e);
+        }
+        String body = r.body() == null ? "" : r.body();
+        String excerpt = body.length() <= 300 ? body : body.substring(0, 300) + "... (" + body.length() + " characters)";
+        if (r.statusCode() != 200) throw new IllegalStateException(n.name + " GET " + path + " answered " + r.statusCode() + ": " + excerpt);
+        try {
+            return new JsonObject(body);
+        } catch (RuntimeException e) {
+            throw new IllegalStateException(n.name + " GET " + path + " answered 200 with no JSON object: " + excerpt);
+        }
+    }
+
     /** POST JSON with the group's admin token; returns status and body. */
     public static HttpResponse<String> post(NodeProcess n, String path, String json, Duration timeout) throws IOException, InterruptedException {
         return HTTP.send(HttpRequest.newBuilder(URI.create(n.url() + path)).timeout(timeout).header("content-type", "application/json")
