@@ -167,11 +167,15 @@ public final class ProcessGroup implements AutoCloseable, Runbook {
     }
 
     public static JsonObject getJson(NodeProcess n, String path, Duration timeout) {
+        return new JsonObject(get(n, path, timeout).body());
+    }
+
+    /** GET with the group's admin token; a failure to get an answer at all is an IllegalStateException naming node and path. */
+    private static HttpResponse<String> get(NodeProcess n, String path, Duration timeout) {
         try {
-            HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(n.url() + path)).timeout(timeout)
+            return HTTP.send(HttpRequest.newBuilder(URI.create(n.url() + path)).timeout(timeout)
                             .header("Authorization", "Bearer " + n.adminToken()).build(),
                     HttpResponse.BodyHandlers.ofString());
-            return new JsonObject(r.body());
         } catch (IOException | InterruptedException e) {
             throw new IllegalStateException(n.name + " " + path + ": " + e);
         }
@@ -182,14 +186,7 @@ public final class ProcessGroup implements AutoCloseable, Runbook {
      * 200 with a JSON object is an error that says what the node answered (not a missing field further on).
      */
     public static JsonObject getJsonOk(NodeProcess n, String path, Duration timeout) {
-        HttpResponse<String> r;
-        try {
-            r = HTTP.send(HttpRequest.newBuilder(URI.create(n.url() + path)).timeout(timeout)
-                            .header("Authorization", "Bearer " + n.adminToken()).build(),
-                    HttpResponse.BodyHandlers.ofString());
-        } catch (IOException | InterruptedException e) {
-            throw new IllegalStateException(n.name + " GET " + path + ": " + e);
-        }
+        HttpResponse<String> r = get(n, path, timeout);
         String body = r.body() == null ? "" : r.body();
         String excerpt = body.length() <= 300 ? body : body.substring(0, 300) + "... (" + body.length() + " characters)";
         if (r.statusCode() != 200) throw new IllegalStateException(n.name + " GET " + path + " answered " + r.statusCode() + ": " + excerpt);
