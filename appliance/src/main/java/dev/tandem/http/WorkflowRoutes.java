@@ -43,6 +43,7 @@ final class WorkflowRoutes implements Handler<RoutingContext> {
 
     @Override
     public void handle(RoutingContext ctx) {
+        long in = dev.tandem.metrics.WriteTrace.now();
         String name = ctx.pathParam("name");
         Workflow wf = engine.get(name);
         if (wf == null) {
@@ -106,27 +107,40 @@ final class WorkflowRoutes implements Handler<RoutingContext> {
             if (policy.equals("reject")) {
                 refuse(ctx, "this route runs only on the primary; send it to " + group.primary() + " at " + group.primaryHttp());
             } else {
-                forwarder.notPrimary(ctx, () -> run(ctx, wf, chosen, wreq));
+                forwarder.notPrimary(ctx, () -> run(ctx, wf, chosen, wreq, in));
             }
             return;
         }
-        run(ctx, wf, chosen, wreq);
+        run(ctx, wf, chosen, wreq, in);
     }
 
     private void refuse(RoutingContext ctx, String message) {
         forwarder.refuse(ctx, message);
     }
 
-    private void run(RoutingContext ctx, Workflow wf, Map.Entry<RoutePattern, Map<String, String>> chosen, WorkflowRequest wreq) {
+    private void run(RoutingContext ctx, Workflow wf, Map.Entry<RoutePattern, Map<String, String>> chosen, WorkflowRequest wreq, long in) {
         String name = wf.name();
+        var trace = new dev.tandem.metrics.WriteTrace.Request(); // recorded only when a JFR recording enables it
+        trace.inNanos = in;
         wf.call(chosen.getKey(), chosen.getValue(), wreq)
-                .thenCompose(resp -> resp.lsn() == 0 ? java.util.concurrent.CompletableFuture.completedFuture(resp)
-                        : durability.awaitDurable(resp.lsn()).thenApply(v -> resp))
+                .thenCompose(resp -> {
+                    trace.routedNanos = dev.tandem.metrics.WriteTrace.now();
+                    return resp.lsn() == 0 ? java.util.concurrent.CompletableFuture.completedFuture(resp)
+                            : durability.awaitDurable(resp.lsn()).thenApply(v -> {
+                                trace.durableNanos = dev.tandem.metrics.WriteTrace.now();
+                                return resp;
+                            });
+                })
                 .whenComplete((resp, err) -> ctx.vertx().runOnContext(v -> {
                     if (err != null) {
                         unavailable(ctx, err);
                     } else {
                         answer(ctx, name, chosen.getKey(), resp, group.name());
+                        if (resp.lsn() != 0 && trace.isEnabled()) {
+                            trace.lsn = resp.lsn();
+                            trace.outNanos = dev.tandem.metrics.WriteTrace.now();
+                            trace.commit();
+                        }
                     }
                 }));
     }

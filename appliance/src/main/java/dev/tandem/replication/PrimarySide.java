@@ -18,7 +18,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The primary's side of replication (on the replication thread): one {@link Follower} per secondary that
+ * The primary's side of replication (under {@link Replication}'s lock, one thread at a time): one {@link Follower} per secondary that
  * said hello, the change log streamed to it in windows, its acks, and the writes that wait for them in
  * sync mode, degraded to async after {@code sync_timeout} without a secondary (unless strict).
  */
@@ -152,17 +152,34 @@ final class PrimarySide {
     }
 
     private void sendChanges(String to, Follower f, List<Change> batch) {
+        long started = dev.tandem.metrics.WriteTrace.now();
         link.send(to, ReplMessages.changes(link.me(), link.store().writeTerm(), link.store().lastLsn(), batch));
         f.lastSent = GroupMember.now();
+        var trace = new dev.tandem.metrics.WriteTrace.Ship();
+        if (!batch.isEmpty() && trace.isEnabled()) {
+            trace.firstLsn = batch.get(0).lsn();
+            trace.lastLsn = batch.get(batch.size() - 1).lsn();
+            trace.startNanos = started;
+            trace.sentNanos = dev.tandem.metrics.WriteTrace.now();
+            trace.commit();
+        }
     }
 
-    void onAck(String from, long lsn) {
+    /** {@code received}: when the ack reached this node ({@link dev.tandem.metrics.WriteTrace}). */
+    void onAck(String from, long lsn, long received) {
         Follower f = followers.get(from);
         if (f == null || !primary()) return;
         f.acked = Math.max(f.acked, lsn);
         while (!f.unacked.isEmpty() && f.unacked.peekFirst() <= f.acked) f.unacked.removeFirst();
         ackedLsn = Math.max(ackedLsn, f.acked);
         completeWaitersUpTo(ackedLsn);
+        var trace = new dev.tandem.metrics.WriteTrace.Ack();
+        if (trace.isEnabled()) {
+            trace.lsn = lsn;
+            trace.receivedNanos = received;
+            trace.handledNanos = dev.tandem.metrics.WriteTrace.now();
+            trace.commit();
+        }
         if (degraded && f.acked >= link.store().lastLsn()) {
             degraded = false;
             log.info("replication restored: {} caught up at lsn {}; writes wait for it again (sync)", from, f.acked);

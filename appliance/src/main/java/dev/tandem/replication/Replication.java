@@ -17,6 +17,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,13 +25,20 @@ import org.slf4j.LoggerFactory;
  * Ships the primary's change log to the secondary and applies it there. One data node plays either side
  * by its role in the group: {@link PrimarySide} (followers, the stream, sync waiters) and {@link SecondarySide}
  * (hello, apply, ack, divergence, snapshots); the messages are {@link ReplMessages}, on the group's channel
- * under the topic {@code repl}. All work runs on one "replication" thread, never on the group thread or the
- * channel's: messages are queued here as they arrive and handled in order ({@link #drainInbox}).
+ * under the topic {@code repl}. Both sides' state is guarded by one lock, and messages are handled one at a time
+ * in the order they arrived ({@link #receive}). Light work runs on the thread that brings it, when the lock is
+ * free: a commit ships its change from the committing thread, an ack and a small change batch are handled on
+ * the channel's receiving thread, a write's wait is registered by the writer. Heavy work (catch-up batches,
+ * hellos, snapshots, divergence) and the periodic tick run on the "replication" thread. A sync write on an idle
+ * pair so crosses no thread hand-off of its own: each one cost tens of microseconds and, under load, a wait
+ * behind whatever the replication thread was doing.
  */
 public final class Replication implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Replication.class);
     /** The most changes a secondary applies in one H2 transaction when batches queue up. */
     private static final int APPLY_MAX = 4096;
+    /** The most changes a receiving thread applies itself; a longer batch (catch-up) goes to the replication thread. */
+    static final int INLINE_MAX = 64;
 
     private final TandemConfig config;
     private final Store store;
@@ -45,10 +53,16 @@ public final class Replication implements AutoCloseable {
     private final OncePerMinute logLimit = new OncePerMinute();
 
     /** A message from the group, handled in arrival order on the worker (see {@link #drainInbox}). */
-    record Inbound(String from, JsonObject message) {}
+    record Inbound(String from, JsonObject message, long receivedNanos) {
+        Inbound(String from, JsonObject message) {
+            this(from, message, dev.tandem.metrics.WriteTrace.now());
+        }
+    }
 
     private final Queue<Inbound> inbox = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean drainScheduled = new AtomicBoolean();
+    /** Guards {@link #primary}, {@link #secondary} and the taking of messages from {@link #inbox}. */
+    private final ReentrantLock lock = new ReentrantLock();
 
     public Replication(TandemConfig config, Store store, GroupMember group, GroupChannel channel, EventSink events) {
         this.config = config;
@@ -63,20 +77,52 @@ public final class Replication implements AutoCloseable {
         this.worker = dev.tandem.util.Threads.scheduled("replication-" + me);
         store.onCommit(lsn -> scheduleShip());
         channel.onView(v -> onWorker(() -> primary.forgetAllBut(v.members())));
-        channel.subscribe(ReplMessages.TOPIC, (sender, m) -> {
-            inbox.add(new Inbound(m.getValue("from") instanceof String from ? from : "", m)); // checked on the worker
-            if (drainScheduled.compareAndSet(false, true)) onWorker(this::drainInbox);
-        });
+        channel.subscribe(ReplMessages.TOPIC, (sender, m) -> receive(new Inbound(m.getValue("from") instanceof String from ? from : "", m)));
         long tick = config.group().heartbeatInterval().toMillis();
-        worker.scheduleAtFixedRate(() -> guarded(this::tick), tick, tick, TimeUnit.MILLISECONDS);
+        worker.scheduleAtFixedRate(() -> locked(this::tick), tick, tick, TimeUnit.MILLISECONDS);
     }
 
     private void onWorker(Runnable r) {
         try {
-            worker.execute(() -> guarded(r));
+            worker.execute(() -> locked(r));
         } catch (RejectedExecutionException closing) {
             // the node is stopping
         }
+    }
+
+    private void locked(Runnable r) {
+        lock.lock();
+        try {
+            guarded(r);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * A message from the channel's receiving thread: queued, then handled right here when it is light and
+     * nobody holds the lock, else by the replication thread. Whoever holds the lock takes messages in queue
+     * order; one that finds the lock taken leaves the queue to the replication thread, which runs after the
+     * holder lets go, so no message waits for the next one to arrive.
+     */
+    private void receive(Inbound in) {
+        inbox.add(in); // its sender is checked by the side that handles it
+        if (light(in.message()) && lock.tryLock()) {
+            try {
+                // one message at a time: a backlog (batches to apply together) is the replication thread's
+                for (Inbound head = inbox.peek(); head != null && light(head.message()); head = inbox.peek()) handle(List.of(inbox.poll()));
+            } finally {
+                lock.unlock();
+            }
+        }
+        if (!inbox.isEmpty() && drainScheduled.compareAndSet(false, true)) onWorker(this::drainInbox);
+    }
+
+    /** Work a receiving thread may do itself: an ack (and the ship it frees), a refusal, or a change batch of at most {@link #INLINE_MAX}. */
+    static boolean light(JsonObject m) {
+        Object type = m.getValue("type");
+        if (ReplMessages.ACK.equals(type) || ReplMessages.NACK.equals(type)) return true;
+        return ReplMessages.CHANGES.equals(type) && m.getValue("changes") instanceof io.vertx.core.json.JsonArray c && c.size() <= INLINE_MAX;
     }
 
     private void guarded(Runnable r) {
@@ -101,7 +147,8 @@ public final class Replication implements AutoCloseable {
 
     public JsonObject info() {
         return new JsonObject().put("mode", sync ? "sync" : "async").put("degraded", primary.degraded()).put("strict", config.replication().strict())
-                .put("acked_lsn", primary.ackedLsn()).put("caught_up", caughtUp()).put("lag_ms", secondary.lagMillis());
+                .put("acked_lsn", primary.ackedLsn()).put("caught_up", caughtUp()).put("lag_ms", secondary.lagMillis())
+                .put("resyncs", secondary.resyncs()).put("snapshots_installed", secondary.snapshotsInstalled());
     }
 
     /**
@@ -111,7 +158,7 @@ public final class Replication implements AutoCloseable {
     public CompletableFuture<Void> awaitReplicated(long lsn) {
         if (!sync || !expectSecondary || primary.degraded() || lsn <= primary.ackedLsn()) return CompletableFuture.completedFuture(null);
         CompletableFuture<Void> f = new CompletableFuture<>();
-        worker.execute(() -> primary.await(lsn, f));
+        locked(() -> primary.await(lsn, f)); // in place: a hand-off to the replication thread could wait behind an apply
         return f;
     }
 
@@ -132,12 +179,23 @@ public final class Replication implements AutoCloseable {
         }
     }
 
-    /** Called on committing threads: coalesces into one ship on the worker. */
+    /**
+     * Called on committing threads (after the store's commit lock is released): ships at once when the lock is
+     * free, else coalesces into one ship on the worker, which runs after the holder lets go and so sees this commit.
+     */
     private void scheduleShip() {
+        if (lock.tryLock()) {
+            try {
+                guarded(primary::ship);
+            } finally {
+                lock.unlock();
+            }
+            return;
+        }
         if (!shipScheduled.compareAndSet(false, true)) return;
-        worker.execute(() -> {
+        onWorker(() -> {
             shipScheduled.set(false);
-            guarded(primary::ship);
+            primary.ship();
         });
     }
 
@@ -148,15 +206,20 @@ public final class Replication implements AutoCloseable {
      */
     private void drainInbox() {
         drainScheduled.set(false);
-        for (List<Inbound> run = nextRun(inbox, APPLY_MAX); !run.isEmpty(); run = nextRun(inbox, APPLY_MAX)) {
-            String from = run.get(0).from();
-            if (run.size() == 1 && !ReplMessages.isChanges(run.get(0).message())) {
-                JsonObject m = run.get(0).message();
-                guarded(() -> onMessage(from, m));
-            } else {
-                List<JsonObject> batches = run.stream().map(Inbound::message).toList();
-                guarded(() -> secondary.onChanges(from, batches));
-            }
+        for (List<Inbound> run = nextRun(inbox, APPLY_MAX); !run.isEmpty(); run = nextRun(inbox, APPLY_MAX)) handle(run);
+    }
+
+    /** One message, or a run of change batches applied together (see {@link #nextRun}); under the lock. */
+    private void handle(List<Inbound> run) {
+        String from = run.get(0).from();
+        if (run.size() == 1 && !ReplMessages.isChanges(run.get(0).message())) {
+            JsonObject m = run.get(0).message();
+            long received = run.get(0).receivedNanos();
+            guarded(() -> onMessage(from, m, received));
+        } else {
+            List<JsonObject> batches = run.stream().map(Inbound::message).toList();
+            long received = run.get(0).receivedNanos();
+            guarded(() -> secondary.onChanges(from, batches, received));
         }
     }
 
@@ -184,11 +247,11 @@ public final class Replication implements AutoCloseable {
                 && ta.longValue() == tb.longValue();
     }
 
-    private void onMessage(String from, JsonObject m) {
+    private void onMessage(String from, JsonObject m, long received) {
         switch (m.getString("type")) {
             case ReplMessages.HELLO -> primary.onHello(from, m);
-            case ReplMessages.CHANGES -> secondary.onChanges(from, List.of(m));
-            case ReplMessages.ACK -> primary.onAck(from, m.getLong("lsn"));
+            case ReplMessages.CHANGES -> secondary.onChanges(from, List.of(m), received);
+            case ReplMessages.ACK -> primary.onAck(from, m.getLong("lsn"), received);
             case ReplMessages.NACK -> log.warn("{} refused our changes: {}", from, m.getString("reason"));
             case ReplMessages.HISTORY -> secondary.onHistory(from, m);
             case ReplMessages.RESYNC -> primary.sendSnapshot(from);

@@ -291,6 +291,8 @@ public final class Store implements AutoCloseable {
     Change commitWithLsn(Connection c, String ops) throws SQLException {
         long lsn;
         Change change;
+        var trace = new dev.tandem.metrics.WriteTrace.Commit(); // recorded only when a JFR recording enables it
+        long started = dev.tandem.metrics.WriteTrace.now(), committed;
         commitLock.lock();
         try {
             if (!writeGate.getAsBoolean()) {
@@ -308,6 +310,7 @@ public final class Store implements AutoCloseable {
                 ps.executeUpdate();
             }
             c.commit();
+            committed = dev.tandem.metrics.WriteTrace.now();
             lastLsn = lsn;
             lastChangeTerm = writeTerm;
             change = new Change(lsn, writeTerm, ts, ops);
@@ -317,6 +320,13 @@ public final class Store implements AutoCloseable {
         }
         for (LongConsumer l : commitListeners) {
             l.accept(lsn);
+        }
+        if (trace.isEnabled()) {
+            trace.lsn = lsn;
+            trace.startNanos = started;
+            trace.committedNanos = committed;
+            trace.endNanos = dev.tandem.metrics.WriteTrace.now();
+            trace.commit();
         }
         return change;
     }

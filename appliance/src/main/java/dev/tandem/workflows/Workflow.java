@@ -198,10 +198,18 @@ public final class Workflow implements AutoCloseable {
 
     private WorkflowResponse invoke(RoutePattern route, Map<String, String> params, WorkflowRequest req) {
         WorkflowResponse r;
+        long started = dev.tandem.metrics.WriteTrace.now();
         try {
             r = dispatch(route, params, req);
         } finally {
             host.closeAbandoned(); // a route stopped inside `with state.transaction()` leaves no connection or lock behind
+        }
+        var trace = new dev.tandem.metrics.WriteTrace.Route();
+        if (r.lsn() != 0 && trace.isEnabled()) {
+            trace.lsn = r.lsn();
+            trace.startNanos = started;
+            trace.endNanos = dev.tandem.metrics.WriteTrace.now();
+            trace.commit();
         }
         String refused = host.takeRefused();
         if (refused != null) {

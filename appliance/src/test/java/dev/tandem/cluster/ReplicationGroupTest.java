@@ -98,6 +98,63 @@ class ReplicationGroupTest {
         }
     }
 
+    /** Sends the other data node primary {@code pa}'s term ranges (a {@code repl.history}) as they are up to LSN {@code upTo}. */
+    static void sendHistory(LocalGroup g, String pa, TandemNode a, long upTo) {
+        io.vertx.core.json.JsonArray ranges = new io.vertx.core.json.JsonArray();
+        for (long[] r : a.store().replica().termRanges()) {
+            if (r[1] <= upTo) ranges.add(new io.vertx.core.json.JsonArray().add(r[0]).add(r[1]).add(Math.min(r[2], upTo)));
+        }
+        g.group(pa).channel().send(LocalGroup.other(pa), new io.vertx.core.json.JsonObject().put("type", "repl.history").put("from", pa).put("ranges", ranges));
+    }
+
+    /**
+     * The long fault campaign: a restarted secondary said hello with its old log, installed a snapshot, and then
+     * handled the primary's answer to that old hello (its term ranges) and asked for a second full copy, 10 s
+     * more under load. A history that already includes this node's log leads to a hello, not a copy.
+     */
+    @Test
+    void aHistoryThatAnswersAnOlderHello_leadsToAHelloNotAFullCopy() throws Exception {
+        try (LocalGroup g = LocalGroup.start(root, "majority", "node-a:data", "node-b:data", "witness:witness")) {
+            String pa = g.awaitPrimaryAndSecondary(SOON);
+            TandemNode a = g.nodes.get(pa), b = caughtUpSecondary(g, pa);
+            write(a, "before-", 20);
+            sendHistory(g, pa, a, Long.MAX_VALUE);
+            write(a, "after-", 20); // sent after the history, so handled after it (one sender's messages arrive in order)
+            assertThat(b.replication().info().getLong("resyncs")).as("full copies asked for").isZero();
+            until("the secondary caught up", SOON, () -> b.replication().caughtUp() && b.store().lastLsn() == a.store().lastLsn());
+            assertThat(b.replication().info().getLong("snapshots_installed")).isZero();
+            assertSameData(a, b);
+        }
+    }
+
+    /**
+     * The long fault campaign: a restarted former primary got the primary's term ranges twice before its full copy
+     * arrived (it said hello again while the primary built the copy), so it kept the same divergent changes twice
+     * and asked for two copies. Once a copy is asked for, term ranges are ignored until it is installed, and a
+     * change is kept once however often it is found divergent.
+     */
+    @Test
+    void termRangesThatArriveWhileAFullCopyIsOnItsWay_areIgnored_andEachDivergentChangeIsKeptOnce() throws Exception {
+        try (LocalGroup g = LocalGroup.start(root, "majority", "node-a:data", "node-b:data", "witness:witness")) {
+            String pa = g.awaitPrimaryAndSecondary(SOON);
+            TandemNode a = g.nodes.get(pa), b = caughtUpSecondary(g, pa);
+            write(a, "before-", 20);
+            until("the secondary has every write", SOON, () -> b.store().lastLsn() == a.store().lastLsn());
+            // term ranges that end 5 changes before the secondary's log: its last 5 look divergent to it. Twice, back
+            // to back: the second is on its way before the secondary's resync reaches the primary
+            long cut = a.store().lastLsn() - 5;
+            sendHistory(g, pa, a, cut);
+            sendHistory(g, pa, a, cut);
+            until("the full copy installed and the secondary caught up", SOON, () -> b.replication().info().getLong("snapshots_installed") >= 1
+                    && b.replication().caughtUp() && b.store().lastLsn() == a.store().lastLsn());
+            assertThat(b.replication().info().getLong("resyncs")).as("full copies asked for").isEqualTo(1);
+            assertThat(b.replication().info().getLong("snapshots_installed")).isEqualTo(1);
+            assertThat(b.store().replica().divergentCount()).as("each divergent change kept once (G3)").isEqualTo(5);
+            write(a, "after-", 20);
+            assertSameData(a, b);
+        }
+    }
+
     @Test
     void quorumNone_theFormerPrimarysChangesArePreservedAsDivergentAndItFollowsTheGroup() throws Exception {
         try (LocalGroup g = LocalGroup.start(root, "none", "node-a:data", "node-b:data")) {

@@ -101,6 +101,32 @@ class ReplicaTest {
     }
 
     @Test
+    void aSnapshotOverANearlyEqualStoreLeavesExactlyTheSnapshotsDocuments() {
+        try (Store p = Store.open(primaryDir); Store s = Store.open(secondaryDir)) {
+            for (int i = 0; i < 300; i++) write(p, "k" + i, "\"v" + i + "\"");
+            s.replica().apply(p.changesAfter(0, 1000));
+            write(s, "only-here", "1");          // the secondary's divergent tail: goes
+            write(s, "k3", "\"changed here\"");  // a value that differs: the snapshot's wins
+            try (StoreTx tx = s.begin("wf")) {    // a document the snapshot has and this store lost: comes back
+                tx.delete("c", "k4");
+                tx.commit();
+            }
+            try (StoreTx tx = p.begin("other")) { // another namespace, same collection and key
+                tx.put("c", "k5", "\"ns\"");
+                tx.commit();
+            }
+            Snapshot snap = p.replica().snapshot();
+            s.replica().install(snap);
+            assertThat(s.replica().snapshot()).isEqualTo(snap);
+            try (StoreTx tx = s.begin("wf")) {
+                assertThat(tx.get("c", "only-here")).isNull();
+                assertThat(tx.get("c", "k3")).isEqualTo("\"v3\"");
+                assertThat(tx.get("c", "k4")).isEqualTo("\"v4\"");
+            }
+        }
+    }
+
+    @Test
     void aSnapshotInstallsEveryDocumentAndStartsTheLogAfterIt() {
         try (Store p = Store.open(primaryDir); Store s = Store.open(secondaryDir)) {
             p.setWriteTerm(4);
@@ -131,6 +157,9 @@ class ReplicaTest {
             assertThat(kept.getJsonObject(0).getLong("lsn")).isEqualTo(3);
             assertThat(kept.getJsonObject(0).getLong("term")).isEqualTo(5);
             assertThat(kept.getJsonObject(0).getJsonArray("ops").getJsonObject(0).getString("k")).isEqualTo("k2");
+            assertThat(s.replica().preserveDivergentAfter(2, "again")).as("found divergent a second time: kept once").isZero();
+            assertThat(s.replica().preserveDivergentAfter(1, "wider")).as("only the change not kept yet").isEqualTo(1);
+            assertThat(s.replica().divergentCount()).isEqualTo(4);
         }
     }
 
