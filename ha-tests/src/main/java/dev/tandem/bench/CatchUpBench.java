@@ -46,6 +46,7 @@ public final class CatchUpBench {
             Figures.value("catch-up", "catch-up of " + missed + " changes: rejoining -> caught up", "ms", ms, cmd);
             Figures.value("catch-up", "catch-up rate", "changes/s", missed * 1000.0 / ms, cmd);
         }
+        CampaignBench.deleteTree(dir); // kept when the run failed: its node logs are there
     }
 
     static long lsn(NodeProcess n) {

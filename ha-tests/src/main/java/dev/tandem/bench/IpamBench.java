@@ -64,11 +64,12 @@ public final class IpamBench {
                     Figures.value("memory", setup + ": primary RSS at " + c + (c == 1 ? " client" : " clients"), "MiB", t.primary.rssMiB(), cmd);
                 }
             }
+            CampaignBench.deleteTree(dir); // kept when the run failed: its node logs are there
         }
     }
 
     /** One node alone, or the pair + witness with the primary to load. */
-    private record Target(NodeProcess primary, AutoCloseable all) implements AutoCloseable {
+    record Target(NodeProcess primary, AutoCloseable all) implements AutoCloseable {
         static Target single(Path dir) throws Exception {
             int port = NodeProcess.freePort();
             int groupPort = NodeProcess.freePort();

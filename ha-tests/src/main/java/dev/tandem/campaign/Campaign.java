@@ -67,7 +67,26 @@ public final class Campaign {
         List<Round> rounds = new ArrayList<>();
         List<String> violations = new ArrayList<>();
         // each data node's data_dir on a small filesystem of its own, where root allows it (the disk-full fault)
-        Map<String, dev.tandem.harness.LoopDisk> disks = new LinkedHashMap<>();
+        Map<String, dev.tandem.harness.LoopDisk> disks = new java.util.concurrent.ConcurrentHashMap<>();
+        // stopped by a signal (Ctrl-C, kill), even while its group starts: the nodes stop, then the disks are unmounted
+        Thread cleanUp = new Thread(() -> {
+            ProcessGroup.closeAll();
+            try {
+                new Disks(disks).close();
+            } catch (Exception e) {
+                System.err.println("campaign clean-up: " + e);
+            }
+        }, "campaign-clean-up");
+        Runtime.getRuntime().addShutdownHook(cleanUp);
+        try {
+            return run(root, setup, seed, schedule, workflows, workloads, history, rounds, violations, disks, out);
+        } finally {
+            Runtime.getRuntime().removeShutdownHook(cleanUp);
+        }
+    }
+
+    private static Result run(Path root, Setup setup, long seed, List<Fault> schedule, Path workflows, List<Workload> workloads, History history,
+                              List<Round> rounds, List<String> violations, Map<String, dev.tandem.harness.LoopDisk> disks, PrintStream out) throws Exception {
         String noDisks = dev.tandem.harness.LoopDisk.unavailable();
         if (noDisks == null) {
             try {
@@ -85,12 +104,7 @@ public final class Campaign {
         String partitions;
         try (Disks unmount = new Disks(disks); ProcessGroup g = ProcessGroup.startForCampaign(root, workflows, setup.members, ", hook_timeout: 2s", network(setup, out))) {
             partitions = g.partitions();
-            Thread cleanUp = cleanUpOnSignal(g, unmount);
-            try {
-                rounds(g, disks, workloads, history, setup, seed, schedule, rounds, violations, out);
-            } finally {
-                Runtime.getRuntime().removeShutdownHook(cleanUp);
-            }
+            rounds(g, disks, workloads, history, setup, seed, schedule, rounds, violations, out);
         }
         Path file = root.resolve("history-" + setup.name().toLowerCase() + "-" + seed + ".jsonl");
         history.write(file);
@@ -116,20 +130,6 @@ public final class Campaign {
                         + "\nhistory around the fault:\n" + history.around(faultAt[0], 40));
             }
         }
-    }
-
-    /** A campaign stopped by a signal (Ctrl-C, kill) still stops its nodes, unmounts its disks and removes its namespaces. */
-    private static Thread cleanUpOnSignal(ProcessGroup g, Disks disks) {
-        Thread t = new Thread(() -> {
-            g.close();
-            try {
-                disks.close();
-            } catch (Exception e) {
-                System.err.println("campaign clean-up: " + e);
-            }
-        }, "campaign-clean-up");
-        Runtime.getRuntime().addShutdownHook(t);
-        return t;
     }
 
     /**

@@ -1,35 +1,67 @@
 package dev.tandem.harness;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
+import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-/** Runs a command of the machine's own (mount, ip, ...) with a deadline: what the loop disks and the namespaces are made with. */
-final class HostCommand {
-    private static final long DEADLINE_S = 60;
+/**
+ * Runs a command of the machine's own (mount, ip, apt-get, initdb, wrk, jcmd...) with a deadline: what the loop
+ * disks, the namespaces and the benchmarks' peers are made with. Its output is read while it runs, so a command
+ * that says much cannot fill the pipe and hang.
+ */
+public final class HostCommand {
+    private static final Duration DEADLINE = Duration.ofSeconds(60);
+
+    /** How a command ended: its exit code and what it said (stdout and stderr). */
+    public record Result(int code, String text) {}
 
     private HostCommand() {}
 
     /** Runs it; fails with its exit code and what it said unless it succeeds. */
-    static void run(String... cmd) throws IOException, InterruptedException {
+    public static void run(String... cmd) throws IOException, InterruptedException {
         output(cmd);
     }
 
-    /** Runs it and returns what it said (stdout and stderr); fails with its exit code and that unless it succeeds. */
-    static String output(String... cmd) throws IOException, InterruptedException {
+    /** Runs it (60 s at most) and returns what it said, stripped; fails with its exit code and that unless it succeeds. */
+    public static String output(String... cmd) throws IOException, InterruptedException {
+        return check(List.of(cmd), DEADLINE).strip();
+    }
+
+    /** Runs it within {@code deadline} and returns what it said; fails with its exit code and that unless it succeeds. */
+    public static String check(List<String> cmd, Duration deadline) throws IOException, InterruptedException {
+        Result r = result(cmd, deadline);
+        if (r.code() != 0) throw new IOException(String.join(" ", cmd) + " failed (exit " + r.code() + "): " + r.text().strip());
+        return r.text();
+    }
+
+    /** Runs it within {@code deadline}; its exit code and output, whatever the code. Fails only when it does not end in time. */
+    public static Result result(List<String> cmd, Duration deadline) throws IOException, InterruptedException {
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        if (!p.waitFor(DEADLINE_S, TimeUnit.SECONDS)) { // these commands say little: their output fits in the pipe meanwhile
+        ByteArrayOutputStream text = new ByteArrayOutputStream();
+        Thread reader = new Thread(() -> {
+            try (InputStream in = p.getInputStream()) {
+                in.transferTo(text);
+            } catch (IOException ignored) {
+                // the process ended
+            }
+        }, "host-command-output");
+        reader.setDaemon(true);
+        reader.start();
+        if (!p.waitFor(deadline.toMillis(), TimeUnit.MILLISECONDS)) {
             p.destroyForcibly();
-            throw new IOException(String.join(" ", cmd) + ": no answer within " + DEADLINE_S + " s");
+            throw new IOException(String.join(" ", cmd) + ": no end within " + deadline.toSeconds() + " s");
         }
-        String out = new String(p.getInputStream().readAllBytes()).strip();
-        if (p.exitValue() != 0) throw new IOException(String.join(" ", cmd) + " failed (exit " + p.exitValue() + "): " + out);
-        return out;
+        reader.join(5000);
+        return new Result(p.exitValue(), text.toString());
     }
 
     /** Runs it, output discarded; its exit code, or -1 when it did not end in time. */
-    static int exec(String... cmd) throws IOException, InterruptedException {
+    public static int exec(String... cmd) throws IOException, InterruptedException {
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-        if (!p.waitFor(DEADLINE_S, TimeUnit.SECONDS)) {
+        if (!p.waitFor(DEADLINE.toSeconds(), TimeUnit.SECONDS)) {
             p.destroyForcibly();
             return -1;
         }

@@ -25,6 +25,22 @@ public final class ProcessGroup implements AutoCloseable, Runbook {
     public final Map<String, NodeProcess> nodes = new LinkedHashMap<>();
     /** The members' network namespaces, when they run in their own ({@link NetNamespaces}); null on loopback. */
     private NetNamespaces net;
+    private boolean closed;
+    /** Groups started and not closed yet: stopped when the JVM exits, a Ctrl-C or a kill in the middle of a start included. */
+    private static final java.util.Set<ProcessGroup> LIVE = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    static {
+        try {
+            Runtime.getRuntime().addShutdownHook(new Thread(ProcessGroup::closeAll, "process-groups-clean-up"));
+        } catch (IllegalStateException exiting) {
+            // first used by another shutdown hook: no group was started, none to stop
+        }
+    }
+
+    /** Stops every group not closed yet (their nodes, their namespaces); what a shutdown hook of a harness' own calls first. */
+    public static void closeAll() {
+        for (ProcessGroup g : List.copyOf(LIVE)) g.close();
+    }
 
     public static ProcessGroup start(Path root, String... extraYaml) throws Exception {
         return start(root, NodeProcess.home().resolve("sample-workflows"), extraYaml);
@@ -72,6 +88,7 @@ public final class ProcessGroup implements AutoCloseable, Runbook {
                                       NetNamespaces net, String... extraYaml) throws Exception {
         ProcessGroup g = new ProcessGroup();
         g.net = net;
+        LIVE.add(g);
         java.util.function.Function<String, String> host = name -> net == null ? "127.0.0.1" : net.host(name);
         String[] names = nodeNames.toArray(String[]::new);
         List<Integer> groupPorts = new ArrayList<>();
@@ -335,7 +352,11 @@ public final class ProcessGroup implements AutoCloseable, Runbook {
     }
 
     @Override
-    public void close() {
+    /** Stops the nodes and removes the namespaces; once (a second call, from a shutdown hook say, waits for the first). */
+    public synchronized void close() {
+        if (closed) return;
+        closed = true;
+        LIVE.remove(this);
         nodes.values().forEach(NodeProcess::close);
         if (net != null) {
             try {

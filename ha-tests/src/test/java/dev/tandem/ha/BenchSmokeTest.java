@@ -51,6 +51,16 @@ class BenchSmokeTest {
         assertThat(out).contains("single").contains("sync");
     }
 
+    /** The peer needs Debian packages: .ci/run installs them; elsewhere the benchmark installs them as root, or this is skipped. */
+    @Test
+    void peerBenchmark_singleAndPairForOneSecond() throws Exception {
+        boolean root = "root".equals(System.getProperty("user.name"));
+        org.junit.jupiter.api.Assumptions.assumeTrue(root || dev.tandem.bench.PeerBench.missingPackages().isEmpty(),
+                "the peer's packages are missing and this is not root: " + dev.tandem.bench.PeerBench.PACKAGES);
+        String out = output(() -> dev.tandem.bench.PeerBench.main(new String[] {"--setups", "single,pair", "--clients", "1,2", "--seconds", "1", "--warmup", "0"}));
+        assertThat(out).containsPattern("(?m)^single +1 \\|").containsPattern("(?m)^pair +2 \\|").contains("x");
+    }
+
     static final class TeeStream extends OutputStream {
         private final OutputStream a, b;
 

@@ -1,0 +1,41 @@
+package dev.tandem.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The write-path breakdown on a real sync pair (two node processes and a witness, flight recordings started and
+ * stopped with jcmd): every traced write has every stage, and the stages of each write come in the order sync
+ * replication promises. The secondary's stamps and the primary's are one clock (CLOCK_MONOTONIC), so a write
+ * answered before the secondary applied it would show here.
+ */
+class BreakdownTest {
+    @Test
+    void aSyncPairsWritesAreReleasedOnlyAfterTheSecondaryAppliedThem_stageByStage() throws Exception {
+        Path dir = Files.createTempDirectory("tandem-breakdown-test-");
+        boolean passed = false;
+        try {
+            BreakdownBench.Timeline t = BreakdownBench.run("pair", dir, 5, 3);
+            System.out.print(t.render("pair"));
+            assertThat(t.writes).as("writes traced").isGreaterThan(5);
+            assertThat(t.incomplete).as("writes without every stage (the recording's first and last)").isLessThanOrEqualTo(2);
+            for (Map<String, Long> w : t.writesAt) {
+                String write = "the write " + w + " (in " + dir + ")";
+                assertThat(w.get("H2 commit done (primary)")).as(write).isLessThanOrEqualTo(w.get("change sent to the secondary"));
+                assertThat(w.get("change sent to the secondary")).as(write).isLessThanOrEqualTo(w.get("secondary received it"));
+                assertThat(w.get("secondary received it")).as(write).isLessThanOrEqualTo(w.get("secondary applied and committed"));
+                assertThat(w.get("secondary applied and committed")).as(write).isLessThanOrEqualTo(w.get("primary received the ack"));
+                assertThat(w.get("primary received the ack")).as(write).isLessThanOrEqualTo(w.get("ack handled: write released"));
+                assertThat(w.get("ack handled: write released")).as("sync: answered after the secondary applied it: " + write).isLessThanOrEqualTo(w.get("answer written"));
+            }
+            assertThat(t.rows()).extracting(BreakdownBench.Timeline.Row::stage).contains("secondary applied and committed", "answer written");
+            passed = true;
+        } finally {
+            if (passed) CampaignBench.deleteTree(dir); // else the recordings and node logs are there to read
+        }
+    }
+}
