@@ -164,12 +164,15 @@ public final class BreakdownBench {
                 at.put("commit started", commit.getLong("startNanos"));
                 at.put("H2 commit done (primary)", commit.getLong("committedNanos"));
                 if (pair) {
-                    at.put("change sent to the secondary", ship.getLong("sentNanos"));
+                    // a send can return after the other side received it (the sender descheduled): "returned" stamps
+                    // are no order marks; the stamp before each hand-over is
+                    at.put("ship started (encode + send)", ship.getLong("startNanos"));
+                    at.put("ship's send returned", ship.getLong("sentNanos"));
                     at.put("commit listeners returned", commit.getLong("endNanos"));
                     at.put("secondary received it", apply.getLong("receivedNanos"));
                     at.put("secondary apply started", apply.getLong("startNanos"));
                     at.put("secondary applied and committed", apply.getLong("appliedNanos"));
-                    at.put("secondary ack sent", apply.getLong("ackedNanos"));
+                    at.put("secondary's ack send returned", apply.getLong("ackedNanos"));
                     at.put("primary received the ack", ack.getLong("receivedNanos"));
                     at.put("ack handled: write released", ack.getLong("handledNanos"));
                 } else {
