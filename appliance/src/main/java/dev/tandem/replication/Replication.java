@@ -28,7 +28,7 @@ import org.slf4j.LoggerFactory;
  * under the topic {@code repl}. Both sides' state is guarded by one lock, and messages are handled one at a time
  * in the order they arrived ({@link #receive}). Light work runs on the thread that brings it, when the lock is
  * free: a commit ships its change from the committing thread, an ack and a small change batch are handled on
- * the channel's receiving thread, a write's wait is registered by the writer. Heavy work (catch-up batches,
+ * the channel's receiving thread, a write's wait is registered by the writer (unless the lock is busy). Heavy work (catch-up batches,
  * hellos, snapshots, divergence) and the periodic tick run on the "replication" thread. A sync write on an idle
  * pair so crosses no thread hand-off of its own: each one cost tens of microseconds and, under load, a wait
  * behind whatever the replication thread was doing.
@@ -87,6 +87,17 @@ public final class Replication implements AutoCloseable {
             worker.execute(() -> locked(r));
         } catch (RejectedExecutionException closing) {
             // the node is stopping
+        }
+    }
+
+    /** Runs {@code r} here if nobody holds the lock, and says whether it did. */
+    private boolean ranIfFree(Runnable r) {
+        if (!lock.tryLock()) return false;
+        try {
+            guarded(r);
+            return true;
+        } finally {
+            lock.unlock();
         }
     }
 
@@ -158,7 +169,15 @@ public final class Replication implements AutoCloseable {
     public CompletableFuture<Void> awaitReplicated(long lsn) {
         if (!sync || !expectSecondary || primary.degraded() || lsn <= primary.ackedLsn()) return CompletableFuture.completedFuture(null);
         CompletableFuture<Void> f = new CompletableFuture<>();
-        locked(() -> primary.await(lsn, f)); // in place: a hand-off to the replication thread could wait behind an apply
+        // in place when the lock is free (a hand-off to the replication thread costs a wake-up); else on that thread,
+        // so a writer never blocks behind heavy work (a snapshot being sent) and the caller may be an event loop
+        if (!ranIfFree(() -> primary.await(lsn, f))) {
+            try {
+                worker.execute(() -> locked(() -> primary.await(lsn, f)));
+            } catch (RejectedExecutionException closing) {
+                f.completeExceptionally(new IllegalStateException("the node is stopping: lsn " + lsn + " was not confirmed by the secondary"));
+            }
+        }
         return f;
     }
 
@@ -184,14 +203,7 @@ public final class Replication implements AutoCloseable {
      * free, else coalesces into one ship on the worker, which runs after the holder lets go and so sees this commit.
      */
     private void scheduleShip() {
-        if (lock.tryLock()) {
-            try {
-                guarded(primary::ship);
-            } finally {
-                lock.unlock();
-            }
-            return;
-        }
+        if (ranIfFree(primary::ship)) return;
         if (!shipScheduled.compareAndSet(false, true)) return;
         onWorker(() -> {
             shipScheduled.set(false);
