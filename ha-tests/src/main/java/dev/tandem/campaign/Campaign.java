@@ -265,8 +265,14 @@ public final class Campaign {
                 hold(f);
                 disk.free();
                 // as systemd would (Restart=on-failure): a node whose store failed stops by itself (exit 75), and is
-                // started again once it has; one that wrote nothing while the disk was full goes on as it was
-                if (n.logSince(mark).contains("stops: its store failed")) {
+                // started again once it has; one that wrote nothing while the disk was full goes on as it was. Which
+                // of the two it is may show only after the space is back: a write that hit the full disk can fail (and
+                // be logged) a little later, so the harness waits until the node either said its store failed or
+                // committed a change after the free (a failed store commits nothing more)
+                long lsnAfterFree = lsnOrNone(n);
+                Await.until(target + " stopped after its store failed, or committed again after the disk was freed", CONVERGENCE,
+                        () -> storeFailed(n, mark) || !n.alive() || lsnAfterFree >= 0 && lsnOrNone(n) > lsnAfterFree);
+                if (storeFailed(n, mark)) {
                     Await.until(target + " stopped after its store failed", Duration.ofSeconds(30), () -> !n.alive());
                     if (n.exitCode() != dev.tandem.cli.TandemCli.STORE_FAILED) {
                         throw new AssertionError(target + " stopped with exit code " + n.exitCode() + " after its store failed, not "
@@ -282,6 +288,19 @@ public final class Campaign {
                 hold(f);
                 for (String d : List.of("node-a", "node-b")) hookMode(g.node(d), "ok");
             }
+        }
+    }
+
+    private static boolean storeFailed(NodeProcess n, long logMark) {
+        return n.logSince(logMark).contains("stops: its store failed");
+    }
+
+    /** The node's last LSN, or -1 when it does not answer (stopping, say). */
+    private static long lsnOrNone(NodeProcess n) {
+        try {
+            return ProcessGroup.getJson(n, "/api/v1/node", Duration.ofMillis(500)).getLong("lsn", -1L);
+        } catch (RuntimeException e) {
+            return -1;
         }
     }
 
