@@ -21,8 +21,9 @@ import jdk.jfr.consumer.RecordingFile;
 /**
  * Benchmark (a program, not a test): where one write's time goes. One client allocates ipam addresses; the data
  * nodes record the {@code tandem.*} flight-recorder events of {@code dev.tandem.metrics.WriteTrace} (started and
- * stopped with {@code jcmd}, after a warm-up); the two recordings are joined by LSN into one timeline per write
- * (the stamps are System.nanoTime, one clock for every process on a Linux machine). Prints, per stage, the
+ * stopped with {@code jcmd}; the recording runs through the warm-up, whose writes are left out: see {@link #run});
+ * the two recordings are joined by LSN into one timeline per write (the stamps are System.nanoTime, one clock for
+ * every process on a Linux machine). Prints, per stage, the
  * median and p90 time after the request reached its route handler, and the median step from the stage before.
  *
  * <pre>bin/tandem-bench breakdown [--setups single,pair,pair-fsync] [--seconds 10] [--warmup 10]</pre>
@@ -92,10 +93,14 @@ public final class BreakdownBench {
             String base = primary.url() + "/workflows/ipam/pools";
             IpamBench.post(base, "{\"name\": \"bench\", \"cidr\": \"10.0.0.0/8\"}");
             String alloc = base + "/bench/allocations", body = "{\"owner\": \"bench\"}";
-            LoadGenerator.run(alloc, body, 1, Duration.ofSeconds(warmup));
-            long term = term(primary);
+            // the recording starts before the warm-up, and only the writes after it count: one node whose recording
+            // started after the warm-up served 1,100 writes/s over the next 10 s, against 2,500 when it had started
+            // before (2026-12-04, wrk -c1); the JVM settles again after a recording starts
             for (NodeProcess n : data) jcmd(n, "JFR.start", "name=write-path", "settings=" + settings);
-            LoadGenerator.Result r = LoadGenerator.run(alloc, body, 1, Duration.ofSeconds(seconds));
+            Client.drive(alloc, body, warmup);
+            long term = term(primary);
+            long since = System.nanoTime(); // the nodes' stamps are System.nanoTime too: one clock on a Linux machine
+            Client r = Client.drive(alloc, body, seconds);
             List<List<RecordedEvent>> events = new ArrayList<>();
             for (NodeProcess n : data) {
                 Path file = dir.resolve(n.name + ".jfr");
@@ -106,7 +111,7 @@ public final class BreakdownBench {
                 throw new IllegalStateException("the primary's term changed while the writes were recorded (a failover: the machine was too busy?); run again");
             }
             // the primary's stages from its own recording, the secondary's from its
-            Timeline t = Timeline.of(events.get(0), events.size() > 1 ? events.get(1) : List.of());
+            Timeline t = Timeline.of(events.get(0), events.size() > 1 ? events.get(1) : List.of(), since);
             t.client = r;
             return t;
         }
@@ -124,6 +129,26 @@ public final class BreakdownBench {
         HostCommand.output(cmd.toArray(String[]::new));
     }
 
+    /**
+     * The one client and what it saw: wrk when it is installed, the peer benchmark's load generator, so the two
+     * benchmarks' figures compare (and a C program takes the nodes' 2 cores less than a JVM's HTTP client does);
+     * else the JVM load generator.
+     */
+    record Client(String tool, double perSecond, double p50Ms, double p99Ms) {
+        static final Path WRK = Path.of("/usr/bin/wrk");
+
+        static Client drive(String url, String body, int seconds) throws Exception {
+            if (seconds <= 0) return new Client("none", 0, 0, 0);
+            if (Files.isExecutable(WRK)) {
+                PeerBench.Wrk.Result w = PeerBench.Wrk.run(url, 1, seconds);
+                return new Client("wrk -t1 -c1", w.perSecond(), w.p50Ms(), w.p99Ms());
+            }
+            LoadGenerator.Result r = LoadGenerator.run(url, body, 1, Duration.ofSeconds(seconds));
+            return new Client("JVM load generator; install wrk to compare with bin/tandem-bench peer", r.perSecond(),
+                    r.percentileMillis(50), r.percentileMillis(99));
+        }
+    }
+
     /** The writes' stages joined by LSN: for each stage, its time after the route handler was entered, per write. */
     static final class Timeline {
         record Row(String stage, double p50, double p90, double step) {}
@@ -132,10 +157,10 @@ public final class BreakdownBench {
         final List<Map<String, Long>> writesAt = new ArrayList<>();
         final Map<String, List<Long>> offsets = new LinkedHashMap<>();
         int writes, incomplete;
-        LoadGenerator.Result client;
+        Client client;
 
-        /** The primary's recorded events, and the secondary's (of which only its applies count). */
-        static Timeline of(List<RecordedEvent> primary, List<RecordedEvent> secondary) {
+        /** The primary's recorded events, and the secondary's (of which only its applies count), of the writes that reached their route handler at or after {@code sinceNanos}. */
+        static Timeline of(List<RecordedEvent> primary, List<RecordedEvent> secondary, long sinceNanos) {
             Map<String, TreeMap<Long, RecordedEvent>> byLsn = new HashMap<>();
             List<RecordedEvent> events = new ArrayList<>(primary.stream().filter(e -> !e.getEventType().getName().equals("tandem.Apply")).toList());
             events.addAll(secondary.stream().filter(e -> e.getEventType().getName().equals("tandem.Apply")).toList());
@@ -149,6 +174,7 @@ public final class BreakdownBench {
             boolean pair = byLsn.containsKey("tandem.Apply");
             for (RecordedEvent req : byLsn.getOrDefault("tandem.WriteRequest", new TreeMap<>()).values()) {
                 long lsn = req.getLong("lsn"), in = req.getLong("inNanos");
+                if (in - sinceNanos < 0) continue; // a warm-up write
                 RecordedEvent route = byLsn.getOrDefault("tandem.Route", new TreeMap<>()).get(lsn);
                 RecordedEvent commit = byLsn.getOrDefault("tandem.Commit", new TreeMap<>()).get(lsn);
                 RecordedEvent ship = covering(byLsn.get("tandem.Ship"), lsn), apply = covering(byLsn.get("tandem.Apply"), lsn);
@@ -215,9 +241,9 @@ public final class BreakdownBench {
 
         String render(String setup) {
             StringBuilder sb = new StringBuilder();
-            sb.append(String.format("%s: %d writes traced (%d without every stage); client: %.0f writes/s, p50 %.2f ms, p99 %.2f ms%n", setup, writes,
-                    incomplete, client == null ? 0 : client.perSecond(), client == null ? 0 : client.percentileMillis(50),
-                    client == null ? 0 : client.percentileMillis(99)));
+            sb.append(String.format("%s: %d writes traced (%d without every stage); client (%s): %.0f writes/s, p50 %.2f ms, p99 %.2f ms%n", setup,
+                    writes, incomplete, client == null ? "none" : client.tool(), client == null ? 0 : client.perSecond(),
+                    client == null ? 0 : client.p50Ms(), client == null ? 0 : client.p99Ms()));
             sb.append(String.format("  %-42s %12s %12s %12s%n", "stage (after the route handler was entered)", "p50 us", "p90 us", "step us"));
             for (Row r : rows()) sb.append(String.format("  %-42s %12.0f %12.0f %12.0f%n", r.stage(), r.p50(), r.p90(), r.step()));
             return sb.toString();
