@@ -279,10 +279,23 @@ public final class GroupMember implements AutoCloseable {
 
     /** Members of the current view, other than this node, that are (or may be: not heard from yet) data nodes. */
     public List<String> dataPeersInView() {
-        Map<String, GroupState.Peer> peers = state.peers();
-        return state.view().stream().filter(n -> !n.equals(me)).filter(n -> {
+        return dataPeers(state.view(), state.peers(), me, Long.MIN_VALUE);
+    }
+
+    /**
+     * As {@link #dataPeersInView}, without the members last heard from before {@code since} ({@link #now} millis).
+     * A frozen member (SIGSTOP, a long pause) stays in the view until failure detection drops it, and a new
+     * primary can be elected before that: such a member confirms nothing.
+     */
+    public List<String> dataPeersHeardSince(long since) {
+        return dataPeers(state.view(), state.peers(), me, since);
+    }
+
+    /** The members of {@code view} but {@code me} that may be data nodes: not heard from yet, or a data node last heard from at or after {@code since}. */
+    static List<String> dataPeers(List<String> view, Map<String, GroupState.Peer> peers, String me, long since) {
+        return view.stream().filter(n -> !n.equals(me)).filter(n -> {
             GroupState.Peer p = peers.get(n);
-            return p == null || !p.state().witness();
+            return p == null || (!p.state().witness() && p.receivedAt() >= since);
         }).toList();
     }
 
