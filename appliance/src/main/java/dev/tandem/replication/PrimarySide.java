@@ -212,7 +212,7 @@ final class PrimarySide {
      * Whether no data node of the view can confirm a write soon. A follower of this primary always may. Another
      * data node may unless it has been silent for failure_timeout: the old primary, frozen (SIGSTOP, a long pause),
      * stays in the view until failure detection drops it, and this node can be elected before that; a write
-     * waited 250-400 ms for the view change in 5 of one run's 20 SIGSTOP failovers (2026-12-04). A follower is
+     * waited 339-476 ms for the view change in 5 of one run's 20 SIGSTOP failovers (2026-12-04). A follower is
      * judged by its acks, not by its group status, which after a heal can lag the replication stream.
      */
     private boolean noSecondary(GroupMember group) {

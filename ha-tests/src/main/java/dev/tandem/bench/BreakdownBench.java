@@ -95,7 +95,7 @@ public final class BreakdownBench {
             String alloc = base + "/bench/allocations", body = "{\"owner\": \"bench\"}";
             // the recording starts before the warm-up, and only the writes after it count: one node whose recording
             // started after the warm-up served 1,100 writes/s over the next 10 s, against 2,500 when it had started
-            // before (2026-12-04, wrk -c1); the JVM settles again after a recording starts
+            // before (2026-12-04, wrk -c1; why a fresh recording slows a node for seconds was not pinned down)
             for (NodeProcess n : data) jcmd(n, "JFR.start", "name=write-path", "settings=" + settings);
             Client.drive(alloc, body, warmup);
             long term = term(primary);
