@@ -94,6 +94,7 @@ public final class FailoverBench {
                 trace(g, "switchover");
             }
         }
+        CampaignBench.deleteTree(root); // after a failure it stays, with the nodes' logs
     }
 
     /**

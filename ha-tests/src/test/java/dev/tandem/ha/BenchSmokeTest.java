@@ -34,10 +34,18 @@ class BenchSmokeTest {
     }
 
     @Test
-    void failoverBenchmark_killStopAndSwitchoverOnce() throws Exception {
+    void failoverBenchmark_killStopAndSwitchoverOnce_andLeavesNoDataBehind() throws Exception {
+        java.util.Set<java.nio.file.Path> before = failoverDirs();
         String out = output(() -> FailoverBench.main(new String[] {"--runs", "1"}));
         assertThat(out).contains("kill -9 -> first acknowledged write", "SIGSTOP -> first acknowledged write",
                 "switchover: writes unavailable", "0 lost");
+        assertThat(failoverDirs()).as("the nodes' data dirs of a run that succeeded are deleted").isSubsetOf(before);
+    }
+
+    private static java.util.Set<java.nio.file.Path> failoverDirs() throws java.io.IOException {
+        try (var dirs = java.nio.file.Files.list(java.nio.file.Path.of(System.getProperty("java.io.tmpdir")))) {
+            return dirs.filter(d -> d.getFileName().toString().startsWith("tandem-failover-")).collect(java.util.stream.Collectors.toSet());
+        }
     }
 
     @Test
