@@ -53,7 +53,7 @@ class ReplicationGroupTest {
             assertThat(b.store().lastLsn()).as("sync: applied on the secondary before acknowledged").isEqualTo(a.store().lastLsn());
 
             g.isolate(LocalGroup.other(pa));
-            write(a, "during-", 100); // the first waits until the secondary is silent for failure_timeout, then replication degrades
+            write(a, "during-", 100); // the first waits until the view drops the secondary (or sync_timeout), then replication degrades
             assertThat(a.replication().degraded()).isTrue();
             assertThat(b.store().lastLsn()).isLessThan(a.store().lastLsn());
 
