@@ -38,6 +38,9 @@ import org.jgroups.stack.Protocol;
 public final class ClusterChannel {
     private ClusterChannel() {}
 
+    /** The group's cipher (SYM_ENCRYPT's sym_algorithm); a build with another cannot talk to this one. */
+    static final String CIPHER = "AES/CBC/PKCS5Padding";
+
     /** @param faults true to put a DISCARD protocol in the stack, for tests that cut the network in-process */
     public static JChannel create(TandemConfig config, boolean faults) throws Exception {
         LogLimiter.install();
@@ -64,7 +67,9 @@ public final class ClusterChannel {
         stack.add(new FD_SOCK2().setBindAddress(bind).setPortRange(10));
         stack.add(new FD_ALL3().setInterval(hb).setTimeout(TimingRules.heartbeatTimeout(g.heartbeatInterval(), g.failureTimeout()).toMillis()));
         stack.add(new VERIFY_SUSPECT2().setTimeout(TimingRules.verifyTimeout(g.heartbeatInterval()).toMillis()));
-        stack.add(new SYM_ENCRYPT().setSecretKey(groupKey(config)));
+        // JGroups' default cipher, "AES", is ECB without an IV: equal blocks encrypt alike, so repeats show on the
+        // wire. CBC with a fresh random IV per message (sent in the header) does not. Both sides must agree on it.
+        stack.add(new SYM_ENCRYPT().setSecretKey(groupKey(config)).symAlgorithm(CIPHER).symIvLength(16));
         stack.add(new NAKACK2());
         stack.add(new UNICAST3());
         stack.add(new STABLE());

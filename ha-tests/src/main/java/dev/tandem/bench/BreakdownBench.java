@@ -1,6 +1,7 @@
 package dev.tandem.bench;
 
 import dev.tandem.harness.HostCommand;
+import dev.tandem.harness.JitActivity;
 import dev.tandem.harness.NodeProcess;
 import dev.tandem.harness.ProcessGroup;
 import java.io.IOException;
@@ -26,7 +27,10 @@ import jdk.jfr.consumer.RecordingFile;
  * every process on a Linux machine). Prints, per stage, the
  * median and p90 time after the request reached its route handler, and the median step from the stage before.
  *
- * <pre>bin/tandem-bench breakdown [--setups single,pair,pair-fsync] [--seconds 10] [--warmup 10]</pre>
+ * The recordings start first; then load runs until the nodes' JIT compilers are quiet (at most {@code --jit-warmup}
+ * seconds; see {@link JitActivity}), then the {@code --warmup} seconds, then the recorded ones.
+ *
+ * <pre>bin/tandem-bench breakdown [--setups single,pair,pair-fsync] [--seconds 10] [--warmup 10] [--clients 1] [--jit-warmup 180]</pre>
  */
 public final class BreakdownBench {
     /** The recording's settings: the write path's events, nothing else. */
@@ -34,14 +38,16 @@ public final class BreakdownBench {
 
     public static void main(String[] args) throws Exception {
         List<String> setups = List.of("single", "pair", "pair-fsync");
-        int seconds = 10, warmup = 10;
+        int seconds = 10, warmup = 10, clients = 1, jitWarmup = 180;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--setups" -> setups = List.of(args[++i].split(","));
                 case "--seconds" -> seconds = Integer.parseInt(args[++i]);
                 case "--warmup" -> warmup = Integer.parseInt(args[++i]);
+                case "--clients" -> clients = Integer.parseInt(args[++i]);
+                case "--jit-warmup" -> jitWarmup = Integer.parseInt(args[++i]);
                 default -> {
-                    System.err.println("usage: bin/tandem-bench breakdown [--setups single,pair,pair-fsync] [--seconds 10] [--warmup 10]");
+                    System.err.println("usage: bin/tandem-bench breakdown [--setups single,pair,pair-fsync] [--seconds 10] [--warmup 10] [--clients 1] [--jit-warmup 180]");
                     System.exit(2);
                 }
             }
@@ -52,15 +58,19 @@ public final class BreakdownBench {
                 System.exit(2);
             }
         }
-        System.out.printf("one write's path, 1 client, ipam allocations over HTTP (%s, %d cores); warm-up %d s, then %d s recorded%n",
-                Runtime.version(), Runtime.getRuntime().availableProcessors(), warmup, seconds);
+        if (clients < 1) {
+            System.err.println("breakdown: --clients must be at least 1");
+            System.exit(2);
+        }
+        System.out.printf("one write's path, %d client(s), ipam allocations over HTTP (%s, %d cores); warm-up %d s, then %d s recorded%n",
+                clients, Runtime.version(), Runtime.getRuntime().availableProcessors(), warmup, seconds);
         for (String setup : setups) {
             Path dir = Files.createTempDirectory("tandem-bench-breakdown-" + setup + "-");
             try {
-                Timeline t = run(setup, dir, warmup, seconds);
+                Timeline t = run(setup, dir, warmup, seconds, clients, jitWarmup);
                 System.out.println();
                 System.out.print(t.render(setup));
-                String cmd = "bin/tandem-bench breakdown --setups " + setup + " --seconds " + seconds;
+                String cmd = "bin/tandem-bench breakdown --setups " + setup + " --seconds " + seconds + (clients == 1 ? "" : " --clients " + clients);
                 for (Timeline.Row r : t.rows()) Figures.value("breakdown", setup + ": " + r.stage(), "us", r.p50(), cmd);
             } finally {
                 CampaignBench.deleteTree(dir);
@@ -68,7 +78,7 @@ public final class BreakdownBench {
         }
     }
 
-    static Timeline run(String setup, Path dir, int warmup, int seconds) throws Exception {
+    static Timeline run(String setup, Path dir, int warmup, int seconds, int clients, int jitWarmup) throws Exception {
         Path settings = dir.resolve("write-path.jfc");
         try (InputStream in = BreakdownBench.class.getResourceAsStream(SETTINGS)) {
             if (in == null) throw new IllegalStateException(SETTINGS + " is not on the class path: build ha-tests first");
@@ -97,10 +107,14 @@ public final class BreakdownBench {
             // started after the warm-up served 1,100 writes/s over the next 10 s, against 2,500 when it had started
             // before (2026-12-04, wrk -c1; why a fresh recording slows a node for seconds was not pinned down)
             for (NodeProcess n : data) jcmd(n, "JFR.start", "name=write-path", "settings=" + settings);
-            Client.drive(alloc, body, warmup);
+            if (jitWarmup > 0) {
+                System.out.println(setup + ": " + JitActivity.warmUp(data.stream().map(NodeProcess::pid).toList(),
+                        () -> Client.drive(alloc, body, 5, Math.max(clients, 8)), Duration.ofSeconds(jitWarmup), 0.05).describe());
+            }
+            Client.drive(alloc, body, warmup, clients);
             long term = term(primary);
             long since = System.nanoTime(); // the nodes' stamps are System.nanoTime too: one clock on a Linux machine
-            Client r = Client.drive(alloc, body, seconds);
+            Client r = Client.drive(alloc, body, seconds, clients);
             List<List<RecordedEvent>> events = new ArrayList<>();
             for (NodeProcess n : data) {
                 Path file = dir.resolve(n.name + ".jfr");
@@ -137,13 +151,13 @@ public final class BreakdownBench {
     record Client(String tool, double perSecond, double p50Ms, double p99Ms) {
         static final Path WRK = Path.of("/usr/bin/wrk");
 
-        static Client drive(String url, String body, int seconds) throws Exception {
+        static Client drive(String url, String body, int seconds, int clients) throws Exception {
             if (seconds <= 0) return new Client("none", 0, 0, 0);
             if (Files.isExecutable(WRK)) {
-                PeerBench.Wrk.Result w = PeerBench.Wrk.run(url, 1, seconds);
-                return new Client("wrk -t1 -c1", w.perSecond(), w.p50Ms(), w.p99Ms());
+                PeerBench.Wrk.Result w = PeerBench.Wrk.run(url, clients, seconds);
+                return new Client("wrk -t" + Math.min(2, clients) + " -c" + clients, w.perSecond(), w.p50Ms(), w.p99Ms());
             }
-            LoadGenerator.Result r = LoadGenerator.run(url, body, 1, Duration.ofSeconds(seconds));
+            LoadGenerator.Result r = LoadGenerator.run(url, body, clients, Duration.ofSeconds(seconds));
             return new Client("JVM load generator; install wrk to compare with bin/tandem-bench peer", r.perSecond(),
                     r.percentileMillis(50), r.percentileMillis(99));
         }

@@ -1,5 +1,6 @@
 package dev.tandem.bench;
 
+import dev.tandem.harness.JitActivity;
 import dev.tandem.harness.NodeProcess;
 import dev.tandem.harness.ProcessGroup;
 import java.net.URI;
@@ -20,21 +21,25 @@ import java.util.Map;
  * the pair with sync replication; all real processes on this machine. Prints writes/s, p50, p99, the
  * primary's RSS, and the pair/single ratio.
  *
- * <pre>bin/tandem-bench ipam [--setups single,async,sync] [--clients 1,8,32] [--seconds 10] [--warmup 5]</pre>
+ * Each setup first runs load until its nodes' JIT compilers are quiet (at most {@code --jit-warmup} seconds, 0 to
+ * measure nodes just started; see {@link JitActivity}).
+ *
+ * <pre>bin/tandem-bench ipam [--setups single,async,sync] [--clients 1,8,32] [--seconds 10] [--warmup 5] [--jit-warmup 180]</pre>
  */
 public final class IpamBench {
     public static void main(String[] args) throws Exception {
         List<Integer> clients = List.of(1, 8, 32);
         List<String> setups = List.of("single", "async", "sync");
-        int seconds = 10, warmup = 5;
+        int seconds = 10, warmup = 5, jitWarmup = 180;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--clients" -> clients = parseList(args[++i]);
                 case "--setups" -> setups = List.of(args[++i].split(","));
                 case "--seconds" -> seconds = Integer.parseInt(args[++i]);
                 case "--warmup" -> warmup = Integer.parseInt(args[++i]);
+                case "--jit-warmup" -> jitWarmup = Integer.parseInt(args[++i]);
                 default -> {
-                    System.err.println("usage: bin/tandem-bench ipam [--setups single,async,sync] [--clients 1,8,32] [--seconds 10] [--warmup 5]");
+                    System.err.println("usage: bin/tandem-bench ipam [--setups single,async,sync] [--clients 1,8,32] [--seconds 10] [--warmup 5] [--jit-warmup 180]");
                     System.exit(2);
                 }
             }
@@ -50,6 +55,7 @@ public final class IpamBench {
                 post(base, "{\"name\": \"bench\", \"cidr\": \"10.0.0.0/8\"}");
                 String alloc = base + "/bench/allocations";
                 String body = "{\"owner\": \"bench\"}";
+                if (jitWarmup > 0) System.out.println(setup + ": " + t.warmUp(alloc, body, Duration.ofSeconds(jitWarmup)).describe());
                 for (int c : clients) {
                     LoadGenerator.run(alloc, body, c, Duration.ofSeconds(warmup));
                     LoadGenerator.Result r = LoadGenerator.run(alloc, body, c, Duration.ofSeconds(seconds));
@@ -69,7 +75,7 @@ public final class IpamBench {
     }
 
     /** One node alone, or the pair + witness with the primary to load. */
-    record Target(NodeProcess primary, AutoCloseable all) implements AutoCloseable {
+    record Target(NodeProcess primary, AutoCloseable all, List<NodeProcess> data) implements AutoCloseable {
         static Target single(Path dir) throws Exception {
             int port = NodeProcess.freePort();
             int groupPort = NodeProcess.freePort();
@@ -82,14 +88,20 @@ public final class IpamBench {
                     NodeProcess.home().resolve("sample-workflows"));
             NodeProcess n = new NodeProcess("node-a", dir, port, yaml).start();
             n.awaitStatus200("/health/primary", Duration.ofSeconds(120));
-            return new Target(n, n);
+            return new Target(n, n, List.of(n));
         }
 
         static Target pair(Path dir, String mode) throws Exception {
             ProcessGroup g = ProcessGroup.start(dir, "replication: {mode: " + mode + "}");
             NodeProcess p = g.awaitPrimary(Duration.ofSeconds(60));
             ProcessGroup.awaitInSync(g.other(p), Duration.ofSeconds(60));
-            return new Target(p, g);
+            return new Target(p, g, List.of(p, g.other(p)));
+        }
+
+        /** 5 s rounds of 8 clients at {@code url} until the data nodes' JIT compilers are quiet (or {@code max} passed). */
+        JitActivity.Warmup warmUp(String url, String body, Duration max) throws Exception {
+            return JitActivity.warmUp(data.stream().map(NodeProcess::pid).toList(),
+                    () -> LoadGenerator.run(url, body, 8, Duration.ofSeconds(5)), max, 0.05);
         }
 
         @Override

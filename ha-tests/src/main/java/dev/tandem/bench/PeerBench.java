@@ -1,6 +1,7 @@
 package dev.tandem.bench;
 
 import dev.tandem.harness.HostCommand;
+import dev.tandem.harness.JitActivity;
 import dev.tandem.harness.NodeProcess;
 import dev.tandem.harness.ProcessGroup;
 import java.io.IOException;
@@ -28,7 +29,10 @@ import java.util.regex.Pattern;
  * {@code replication.fsync: true}, as the peer fsyncs every commit on both servers). The packages are
  * installed with apt when missing (as root).
  *
- * <pre>bin/tandem-bench peer [--setups single,pair,pair-fsync] [--clients 1,8,32] [--seconds 10] [--warmup 5] [--rounds 1]</pre>
+ * <p>Each tandem setup first runs load until its nodes' JIT compilers are quiet ({@link JitActivity#warmUp}, at most
+ * {@code --jit-warmup} seconds; 0 measures nodes just started): the figures are the running appliance's, not its first minute's.
+ *
+ * <pre>bin/tandem-bench peer [--setups single,pair,pair-fsync] [--clients 1,8,32] [--seconds 10] [--warmup 5] [--rounds 1] [--jit-warmup 180]</pre>
  */
 public final class PeerBench {
     public static final List<String> PACKAGES = List.of("postgresql", "python3-flask", "gunicorn", "python3-psycopg2", "wrk");
@@ -38,7 +42,7 @@ public final class PeerBench {
     public static void main(String[] args) throws Exception {
         List<String> setups = List.of("single", "pair", "pair-fsync");
         List<Integer> clients = List.of(1, 8, 32);
-        int seconds = 10, warmup = 5, rounds = 1;
+        int seconds = 10, warmup = 5, rounds = 1, jitWarmup = 180;
         for (int i = 0; i < args.length; i++) {
             String v = i + 1 < args.length ? args[i + 1] : null;
             if (v == null) usage(args[i] + " needs a value");
@@ -48,6 +52,7 @@ public final class PeerBench {
                 case "--seconds" -> seconds = Integer.parseInt(v);
                 case "--warmup" -> warmup = Integer.parseInt(v);
                 case "--rounds" -> rounds = Integer.parseInt(v);
+                case "--jit-warmup" -> jitWarmup = Integer.parseInt(v);
                 default -> usage("unknown option " + args[i]);
             }
             i++;
@@ -64,6 +69,7 @@ public final class PeerBench {
             int pool = 0;
             for (String setup : setups) {
                 try (Tandem t = Tandem.start(dir.resolve(setup), setup)) {
+                    if (jitWarmup > 0) System.out.println(setup + ": " + t.warmUp(Duration.ofSeconds(jitWarmup)).describe());
                     String peerUrl = setup.equals("single") ? peer.singleUrl : peer.pairUrl;
                     for (int r = 0; r < rounds; r++) {
                         for (int c : clients) {
@@ -87,7 +93,7 @@ public final class PeerBench {
     }
 
     private static void usage(String why) {
-        System.err.println(why + "; usage: bin/tandem-bench peer [--setups single,pair,pair-fsync] [--clients 1,8,32] [--seconds 10] [--warmup 5] [--rounds 1]");
+        System.err.println(why + "; usage: bin/tandem-bench peer [--setups single,pair,pair-fsync] [--clients 1,8,32] [--seconds 10] [--warmup 5] [--rounds 1] [--jit-warmup 180]");
         System.exit(2);
     }
 
@@ -128,7 +134,7 @@ public final class PeerBench {
     }
 
     /** One tandem target: one node, or the pair + witness, serving only the ipam workflow. */
-    private record Tandem(String url, AutoCloseable all) implements AutoCloseable {
+    private record Tandem(String url, AutoCloseable all, List<NodeProcess> data) implements AutoCloseable {
         static Tandem start(Path dir, String setup) throws Exception {
             Files.createDirectories(dir);
             Path workflows = Files.createDirectories(dir.resolve("workflows/ipam"));
@@ -143,13 +149,20 @@ public final class PeerBench {
                         """.formatted(dir.resolve("data"), groupPort, groupPort, NodeProcess.secret(dir), port, workflows.getParent());
                 NodeProcess n = new NodeProcess("node-a", dir, port, yaml).start();
                 n.awaitStatus200("/health/primary", Duration.ofSeconds(180));
-                return new Tandem(n.url(), n);
+                return new Tandem(n.url(), n, List.of(n));
             }
             ProcessGroup g = ProcessGroup.start(dir, workflows.getParent(),
                     "replication: {mode: sync" + (setup.equals("pair-fsync") ? ", fsync: true}" : "}"));
             NodeProcess p = g.awaitPrimary(Duration.ofSeconds(180));
             ProcessGroup.awaitInSync(g.other(p), Duration.ofSeconds(120));
-            return new Tandem(p.url(), g);
+            return new Tandem(p.url(), g, List.of(p, g.other(p)));
+        }
+
+        /** 5 s rounds of wrk -c8 on a pool of their own until the data nodes' JIT compilers are quiet (or {@code max} passed). */
+        JitActivity.Warmup warmUp(Duration max) throws Exception {
+            IpamBench.post(url + "/workflows/ipam/pools", "{\"name\": \"warmup\", \"cidr\": \"10.0.0.0/8\"}");
+            String alloc = url + "/workflows/ipam/pools/warmup/allocations";
+            return JitActivity.warmUp(data.stream().map(NodeProcess::pid).toList(), () -> Wrk.run(alloc, 8, 5), max, 0.05);
         }
 
         @Override

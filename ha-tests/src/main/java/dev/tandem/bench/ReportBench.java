@@ -43,7 +43,7 @@ public final class ReportBench {
         Figures.reset();
         long started = System.currentTimeMillis();
         FailoverBench.main(new String[] {"--runs", String.valueOf(runs), "--traces"});
-        IpamBench.main(new String[] {"--setups", "single,sync", "--clients", "1,8,32", "--seconds", quick ? "1" : "10", "--warmup", quick ? "1" : "5"});
+        IpamBench.main(new String[] {"--setups", "single,sync", "--clients", "1,8,32", "--seconds", quick ? "1" : "10", "--warmup", quick ? "1" : "5", "--jit-warmup", quick ? "0" : "180"});
         CatchUpBench.main(new String[] {"--changes", quick ? "2000" : "100000"});
         HookLatencyBench.main(new String[] {"--switchovers", quick ? "3" : "100"});
         Path campaignDir = Files.createTempDirectory("tandem-report-campaign");

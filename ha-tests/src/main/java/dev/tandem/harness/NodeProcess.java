@@ -79,11 +79,15 @@ public final class NodeProcess implements AutoCloseable {
         String java = ProcessHandle.current().info().command().orElse("java");
         List<String> cmd = new ArrayList<>(launcher);
         cmd.add(java);
-        cmd.addAll(name.equals("witness") ? dev.tandem.node.JvmOptions.WITNESS : dev.tandem.node.JvmOptions.DATA);
-        if (!name.equals("witness")) cmd.add("-XX:+UseSerialGC");
+        boolean witness = name.equals("witness");
+        cmd.addAll(witness ? dev.tandem.node.JvmOptions.WITNESS : dev.tandem.node.JvmOptions.DATA);
+        // e.g. a logging config or another collector, for a benchmark run; the witness keeps its own collector
+        String flags = System.getProperty("tandem.node.jvmFlags", "").strip();
+        List<String> extra = new ArrayList<>(flags.isEmpty() ? List.of() : List.of(flags.split("\\s+")));
+        if (witness) extra.removeIf(NodeProcess::selectsCollector);
+        else if (extra.stream().noneMatch(NodeProcess::selectsCollector)) cmd.add("-XX:+UseSerialGC");
         cmd.addAll(jvmFlags);
-        String extra = System.getProperty("tandem.node.jvmFlags", "").strip(); // e.g. a logging config, for a benchmark run
-        if (!extra.isEmpty()) cmd.addAll(List.of(extra.split("\\s+")));
+        cmd.addAll(extra);
         cmd.addAll(List.of(
                 "-Dpolyglot.engine.WarnInterpreterOnly=false", "-Dpolyglotimpl.AttachLibraryFailureAction=ignore",
                 "-Dpolyglot.engine.userResourceCache=" + home.resolve("ha-tests/target/polyglot-cache"),
@@ -94,6 +98,11 @@ public final class NodeProcess implements AutoCloseable {
         process = new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("node.log").toFile())).start();
         return this;
+    }
+
+    /** True for a JVM flag that picks the garbage collector ({@code -XX:+UseParallelGC} and the like). */
+    static boolean selectsCollector(String flag) {
+        return flag.matches("-XX:\\+Use\\w+GC");
     }
 
     public long pid() {

@@ -19,7 +19,7 @@ class BreakdownTest {
         Path dir = Files.createTempDirectory("tandem-breakdown-test-");
         boolean passed = false;
         try {
-            BreakdownBench.Timeline t = BreakdownBench.run("pair", dir, 5, 3);
+            BreakdownBench.Timeline t = BreakdownBench.run("pair", dir, 5, 3, 1, 0);
             System.out.print(t.render("pair"));
             assertThat(t.writes).as("writes traced").isGreaterThan(5);
             assertThat(t.incomplete).as("writes without every stage (the recording's first and last)").isLessThanOrEqualTo(2);

@@ -55,8 +55,8 @@ class BenchSmokeTest {
 
     @Test
     void ipamBenchmark_singleAndSyncForOneSecond() throws Exception {
-        String out = output(() -> IpamBench.main(new String[] {"--setups", "single,sync", "--clients", "1,4", "--seconds", "1", "--warmup", "1"}));
-        assertThat(out).contains("single").contains("sync");
+        String out = output(() -> IpamBench.main(new String[] {"--setups", "single,sync", "--clients", "1,4", "--seconds", "1", "--warmup", "1", "--jit-warmup", "1"}));
+        assertThat(out).contains("single").contains("sync").contains("single: warmed up").contains("sync: warmed up");
     }
 
     /** The peer needs Debian packages: .ci/run installs them; elsewhere the benchmark installs them as root, or this is skipped. */
@@ -65,8 +65,8 @@ class BenchSmokeTest {
         boolean root = "root".equals(System.getProperty("user.name"));
         org.junit.jupiter.api.Assumptions.assumeTrue(root || dev.tandem.bench.PeerBench.missingPackages().isEmpty(),
                 "the peer's packages are missing and this is not root: " + dev.tandem.bench.PeerBench.PACKAGES);
-        String out = output(() -> dev.tandem.bench.PeerBench.main(new String[] {"--setups", "single,pair", "--clients", "1,2", "--seconds", "1", "--warmup", "0"}));
-        assertThat(out).containsPattern("(?m)^single +1 \\|").containsPattern("(?m)^pair +2 \\|").contains("x");
+        String out = output(() -> dev.tandem.bench.PeerBench.main(new String[] {"--setups", "single,pair", "--clients", "1,2", "--seconds", "1", "--warmup", "0", "--jit-warmup", "1"}));
+        assertThat(out).contains("pair: warmed up").containsPattern("(?m)^single +1 \\|").containsPattern("(?m)^pair +2 \\|").contains("x");
     }
 
     static final class TeeStream extends OutputStream {
