@@ -105,7 +105,8 @@ public final class BreakdownBench {
             String alloc = base + "/bench/allocations", body = "{\"owner\": \"bench\"}";
             // the recording starts before the warm-up, and only the writes after it count: one node whose recording
             // started after the warm-up served 1,100 writes/s over the next 10 s, against 2,500 when it had started
-            // before (2026-12-04, wrk -c1; why a fresh recording slows a node for seconds was not pinned down)
+            // before (2026-12-04, wrk -c1). That node was also still compiling GraalPy's interpreter: the JIT warm-up
+            // below waits until the compilers are quiet, recompilations the recording's start may cause included
             for (NodeProcess n : data) jcmd(n, "JFR.start", "name=write-path", "settings=" + settings);
             if (jitWarmup > 0) {
                 System.out.println(setup + ": " + JitActivity.warmUp(data.stream().map(NodeProcess::pid).toList(),
