@@ -4,7 +4,8 @@ Routes (under /workflows/ipam):
   POST   /pools                          {"name": "lab", "cidr": "10.0.0.0/24"} -> 201
   GET    /pools                          -> {"pools": [...]}
   POST   /pools/{pool}/allocations       {"owner": "web-1"} -> 201 {"ip": "10.0.0.1", "owner": "web-1"}
-  GET    /pools/{pool}/allocations       -> {"allocations": [{"ip", "owner"}, ...]}
+  GET    /pools/{pool}/allocations       -> {"allocations": [{"ip", "owner"}, ...], "next": ip or null}
+                                          (?from=IP&limit=N: one page of at most N, from that address on)
   DELETE /pools/{pool}/allocations/{ip}  -> 204
   GET    /                               -> {"node", "role", "term", "writable", "lag", "pools"}
 
@@ -134,16 +135,48 @@ def allocate(request, pool):
     return 201, {"ip": ip, "owner": owner}
 
 
+# a key's first 35 of 39 digits: one block of 10,000 addresses, which one scan (at most 10,000 rows) holds whole
+_BLOCK = 10000
+_BLOCKS_PER_PAGE = 64  # a sparse (v6) pool: a page looks at this many blocks at most, then says where to go on
+
+
 @route("GET", "/pools/{pool}/allocations")
 def list_allocations(request, pool):
+    """The allocations in address order, at most ``limit`` (10,000); ``from`` (an address) starts the page there,
+    and ``next`` says where the next page starts (null after the pool's last address)."""
     try:
-        limit = int(request.query.get("limit", "10000"))
+        limit = max(1, min(int(request.query.get("limit", "10000")), 10000))
     except ValueError:
         raise HttpError(400, "limit must be a whole number")
+    start = request.query.get("from")
     with state.transaction() as tx:
-        _pool(tx, pool)
-        items = tx.scan("alloc:" + pool, limit=max(1, min(limit, 10000)))
-    return {"allocations": [v for _, v in items]}
+        p = _pool(tx, pool)
+        net = _network(p["cidr"])
+        first, size = _hosts(net)
+        if start is None:
+            if p["allocated"] <= limit:  # the whole pool fits in one answer
+                return {"allocations": [v for _, v in tx.scan("alloc:" + pool, limit=limit)], "next": None}
+            at = first
+        else:
+            try:
+                at = int(ipaddress.ip_address(start))
+            except ValueError:
+                raise HttpError(400, "from must be an address of the pool, for example %s" % _address(net, first))
+            if _address(net, first).version != ipaddress.ip_address(start).version:
+                raise HttpError(400, "from must be an IPv%d address, like the pool %s" % (net.version, p["cidr"]))
+        at, last = max(at, first), first + size - 1
+        items, block = [], at // _BLOCK
+        for _ in range(_BLOCKS_PER_PAGE):
+            if block * _BLOCK > last:
+                return {"allocations": items, "next": None}
+            for k, v in tx.scan("alloc:" + pool, prefix="%035d" % block, limit=_BLOCK):
+                if int(k) < at:
+                    continue
+                if len(items) == limit:
+                    return {"allocations": items, "next": str(_address(net, int(k)))}
+                items.append(v)
+            block += 1
+    return {"allocations": items, "next": None if block * _BLOCK > last else str(_address(net, block * _BLOCK))}
 
 
 @route("DELETE", "/pools/{pool}/allocations/{ip}")

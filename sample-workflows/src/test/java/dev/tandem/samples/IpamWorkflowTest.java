@@ -53,6 +53,33 @@ class IpamWorkflowTest {
         assertThat(http.get("/workflows/ipam/pools/lab/allocations").json().getJsonArray("allocations")).hasSize(1);
     }
 
+    /** More allocations than one answer holds come page by page, across the store's 10,000-address scan blocks. */
+    @Test
+    void theListingPagesInAddressOrderAcrossScanBlocks() {
+        // 10.50.0.0/21 is 171048960-171051007 as ints: the block boundary 171050000 is its 1,040th host
+        assertThat(http.post("/workflows/ipam/pools", "{\"name\": \"pages\", \"cidr\": \"10.50.0.0/21\"}").status()).isEqualTo(201);
+        List<String> allocated = new ArrayList<>();
+        for (int i = 0; i < 1050; i++) allocated.add(http.post("/workflows/ipam/pools/pages/allocations", "{\"owner\": \"o" + i + "\"}").json().getString("ip"));
+        List<String> listed = new ArrayList<>();
+        String from = null;
+        int pages = 0;
+        do {
+            JsonObject page = http.get("/workflows/ipam/pools/pages/allocations?limit=400" + (from == null ? "" : "&from=" + from)).json();
+            assertThat(page.getJsonArray("allocations").size()).isLessThanOrEqualTo(400);
+            page.getJsonArray("allocations").forEach(a -> listed.add(((JsonObject) a).getString("ip")));
+            from = page.getString("next");
+            pages++;
+        } while (from != null && pages < 10);
+        assertThat(pages).isEqualTo(3);
+        assertThat(listed).containsExactlyElementsOf(allocated); // every one, once, in address order
+        assertThat(http.get("/workflows/ipam/pools/pages/allocations?limit=400&from=10.50.1.145").json().getJsonArray("allocations")
+                .getJsonObject(0).getString("ip")).isEqualTo("10.50.1.145");
+        assertThat(http.get("/workflows/ipam/pools/pages/allocations?from=10.50.7.0").json())
+                .isEqualTo(new JsonObject().put("allocations", new JsonArray()).put("next", (Object) null));
+        assertThat(http.get("/workflows/ipam/pools/pages/allocations?from=nowhere").status()).isEqualTo(400);
+        assertThat(http.get("/workflows/ipam/pools/pages/allocations?from=fd00::1").body()).contains("IPv4");
+    }
+
     @Test
     void theStatusRouteSaysWhichNodeAnsweredAndWhetherItTakesAllocations() {
         http.post("/workflows/ipam/pools", "{\"name\": \"status\", \"cidr\": \"10.9.0.0/28\"}");
