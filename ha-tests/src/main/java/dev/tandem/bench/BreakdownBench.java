@@ -109,8 +109,8 @@ public final class BreakdownBench {
             // below waits until the compilers are quiet, recompilations the recording's start may cause included
             for (NodeProcess n : data) jcmd(n, "JFR.start", "name=write-path", "settings=" + settings);
             if (jitWarmup > 0) {
-                System.out.println(setup + ": " + JitActivity.warmUp(data.stream().map(NodeProcess::pid).toList(),
-                        () -> Client.drive(alloc, body, 5, Math.max(clients, 8)), Duration.ofSeconds(jitWarmup), 0.05).describe());
+                System.out.println(setup + ": " + JitActivity.warmUp(data, () -> Client.drive(alloc, body, 5, Math.max(clients, 8)),
+                        Duration.ofSeconds(jitWarmup)).describe());
             }
             Client.drive(alloc, body, warmup, clients);
             long term = term(primary);

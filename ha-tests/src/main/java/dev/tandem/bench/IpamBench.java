@@ -100,8 +100,7 @@ public final class IpamBench {
 
         /** 5 s rounds of 8 clients at {@code url} until the data nodes' JIT compilers are quiet (or {@code max} passed). */
         JitActivity.Warmup warmUp(String url, String body, Duration max) throws Exception {
-            return JitActivity.warmUp(data.stream().map(NodeProcess::pid).toList(),
-                    () -> LoadGenerator.run(url, body, 8, Duration.ofSeconds(5)), max, 0.05);
+            return JitActivity.warmUp(data, () -> LoadGenerator.run(url, body, 8, Duration.ofSeconds(5)), max);
         }
 
         @Override

@@ -162,7 +162,7 @@ public final class PeerBench {
         JitActivity.Warmup warmUp(Duration max) throws Exception {
             IpamBench.post(url + "/workflows/ipam/pools", "{\"name\": \"warmup\", \"cidr\": \"10.0.0.0/8\"}");
             String alloc = url + "/workflows/ipam/pools/warmup/allocations";
-            return JitActivity.warmUp(data.stream().map(NodeProcess::pid).toList(), () -> Wrk.run(alloc, 8, 5), max, 0.05);
+            return JitActivity.warmUp(data, () -> Wrk.run(alloc, 8, 5), max);
         }
 
         @Override

@@ -52,17 +52,7 @@ final class IpamWorkload implements Workload {
         for (NodeProcess n : dataNodes) {
             Map<String, String> ownerToIp = new HashMap<>();
             Set<String> ips = new HashSet<>();
-            // page by page: one answer holds at most 10,000 allocations
-            List<JsonObject> all = new java.util.ArrayList<>();
-            String from = null;
-            for (int page = 0; page == 0 || from != null; page++) {
-                if (page == 10_000) throw new IllegalStateException(n.name + ": pool " + pool(round) + " still had pages after 10,000 of them");
-                JsonObject answer = ProcessGroup.getJsonOk(n, "/workflows/ipam/pools/" + pool(round) + "/allocations?limit=10000"
-                        + (from == null ? "" : "&from=" + java.net.URLEncoder.encode(from, java.nio.charset.StandardCharsets.UTF_8)), Duration.ofSeconds(20));
-                for (Object x : answer.getJsonArray("allocations")) all.add((JsonObject) x);
-                from = answer.getString("next");
-            }
-            for (JsonObject a : all) {
+            for (JsonObject a : dev.tandem.harness.IpamClients.allocations(n.name, pool(round), p -> ProcessGroup.getJsonOk(n, p, Duration.ofSeconds(20)))) {
                 String ip = a.getString("ip"), owner = a.getString("owner");
                 if (!ips.add(ip)) violations.add("ipam: " + n.name + " holds " + ip + " twice (round " + round + ")");
                 if (ownerToIp.put(owner, ip) != null) violations.add("ipam: " + n.name + " gave " + owner + " two addresses (round " + round + ")");

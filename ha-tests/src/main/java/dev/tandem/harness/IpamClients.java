@@ -95,28 +95,29 @@ public final class IpamClients {
 
     /** What {@code node} stores in this pool: ip -> owner (ipam answers at most 10,000); an address stored twice fails. */
     public Map<String, String> storedOn(NodeProcess node) {
-        return storedOn(node, pool, p -> ProcessGroup.getJson(node, p));
+        Map<String, String> stored = new java.util.HashMap<>();
+        for (JsonObject a : allocations(node.name, pool, p -> ProcessGroup.getJson(node, p))) {
+            if (stored.put(a.getString("ip"), a.getString("owner")) != null) throw new AssertionError("stored twice on " + node.name + ": " + a);
+        }
+        return stored;
     }
 
     /**
-     * Every allocation of {@code pool}, page by page ({@code next}): one answer holds at most 10,000, and a fast
-     * machine allocates more than that in a fault test (DiskFullTest, 2026-12-04, read only the first page and
-     * took the rest for lost). {@code get} fetches one path from the node.
+     * Every allocation of {@code pool} as the node lists it, page by page ({@code next}): one answer holds at most 10,000,
+     * and a fast machine allocates more than that in a fault test (DiskFullTest, 2026-12-04, read only the first page
+     * and took the rest for lost). {@code get} fetches one path from the node.
      */
-    public static Map<String, String> storedOn(NodeProcess node, String pool, java.util.function.Function<String, JsonObject> get) {
-        Map<String, String> stored = new java.util.HashMap<>();
+    public static List<JsonObject> allocations(String node, String pool, java.util.function.Function<String, JsonObject> get) {
+        List<JsonObject> all = new ArrayList<>();
         String from = null;
         for (int page = 0; page < 10_000; page++) {
             JsonObject answer = get.apply("/workflows/ipam/pools/" + pool + "/allocations?limit=10000"
                     + (from == null ? "" : "&from=" + java.net.URLEncoder.encode(from, java.nio.charset.StandardCharsets.UTF_8)));
-            for (Object o : answer.getJsonArray("allocations")) {
-                JsonObject a = (JsonObject) o;
-                if (stored.put(a.getString("ip"), a.getString("owner")) != null) throw new AssertionError("stored twice on " + node.name + ": " + a);
-            }
+            for (Object o : answer.getJsonArray("allocations")) all.add((JsonObject) o);
             from = answer.getString("next");
-            if (from == null) return stored;
+            if (from == null) return all;
         }
-        throw new AssertionError(node.name + ": pool " + pool + " still had pages after 10,000 of them");
+        throw new IllegalStateException(node + ": pool " + pool + " still had pages after 10,000 of them");
     }
 
     /** The longest time between two consecutive acknowledgements with at least one of them inside [from, to] (nanoTime). */

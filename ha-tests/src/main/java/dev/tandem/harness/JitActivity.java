@@ -67,20 +67,27 @@ public final class JitActivity {
         void run() throws Exception;
     }
 
+    /** Quiet: a node's compilers used at most this share of a core over a round of load. */
+    public static final double QUIET_SHARE = 0.05;
+
+    /** {@link #warmUp(List, Load, Duration, double)} for node processes, until each is {@link #QUIET_SHARE quiet}. */
+    public static Warmup warmUp(List<NodeProcess> nodes, Load load, Duration max) throws Exception {
+        return warmUp(nodes.stream().map(NodeProcess::pid).toList(), load, max, QUIET_SHARE);
+    }
+
     /**
      * Runs {@code load} round after round until, over one round, no process of {@code pids} spent more than
      * {@code quietShare} of a core compiling, or until {@code max} has passed (then it says so: {@link Warmup#quiet}).
      */
     public static Warmup warmUp(List<Long> pids, Load load, Duration max, double quietShare) throws Exception {
         long start = System.nanoTime();
-        double share = Double.NaN;
         while (true) {
             List<Long> before = new ArrayList<>();
             for (long pid : pids) before.add(compilerMillis(pid));
             long t0 = System.nanoTime();
             load.run();
             double seconds = Math.max(1e-3, (System.nanoTime() - t0) / 1e9);
-            share = 0;
+            double share = 0;
             for (int i = 0; i < pids.size(); i++) share = Math.max(share, (compilerMillis(pids.get(i)) - before.get(i)) / 1000.0 / seconds);
             Duration took = Duration.ofNanos(System.nanoTime() - start);
             if (share <= quietShare) return new Warmup(took, share, true);
