@@ -46,17 +46,50 @@ class Request:
     ``headers`` (lower-case names), ``body`` (text), ``json`` (parsed body or
     None) and ``user`` (the logged-in user's name, or None)."""
 
-    __slots__ = ("method", "path", "params", "query", "headers", "body", "user", "_json")
+    __slots__ = ("method", "path", "params", "_query", "_query_json", "_headers", "_headers_json", "body", "user", "_json")
 
     def __init__(self, method, path, params, query, headers, body, user):
         self.method = method
         self.path = path
         self.params = params
-        self.query = query
-        self.headers = headers
+        self._query = query
+        self._query_json = None
+        self._headers = headers
+        self._headers_json = None
         self.body = body
         self.user = user
         self._json = None
+
+    @classmethod
+    def _from_node(cls, method, path, params, query_json, headers_json, body, user):
+        """The node's request: query and headers stay JSON text until a route reads them (most routes never
+        look at headers, and in this interpreter parsing is a good part of a small route's time)."""
+        r = cls(method, path, params, None, None, body, user)
+        r._query_json = query_json
+        r._headers_json = headers_json
+        return r
+
+    @property
+    def query(self):
+        if self._query is None:
+            text = self._query_json
+            self._query = {} if text is None or text == "{}" else _json.loads(text)
+        return self._query
+
+    @query.setter
+    def query(self, value):
+        self._query = value
+
+    @property
+    def headers(self):
+        if self._headers is None:
+            text = self._headers_json
+            self._headers = {} if text is None or text == "{}" else _json.loads(text)
+        return self._headers
+
+    @headers.setter
+    def headers(self, value):
+        self._headers = value
 
     @property
     def json(self):
@@ -140,14 +173,14 @@ def _normalise(result):
     except (TypeError, ValueError) as e:
         raise TypeError("the route returned a body that is not JSON (%s); return dicts, lists, strings, numbers, "
                         "booleans or None" % e) from None
-    return status, text, _json.dumps({str(k): str(v) for k, v in headers.items()})
+    return status, text, _json.dumps({str(k): str(v) for k, v in headers.items()}) if headers else "{}"
 
 
 def _dispatch(index, method, path, params_json, query_json, headers_json, body, user):
     """Run route ``index``; returns (status, body_json|None, headers_json, traceback|None)."""
     fn = _routes[index][2]
-    params = _json.loads(params_json)
-    request = Request(method, path, params, _json.loads(query_json), _json.loads(headers_json), body, user)
+    params = {} if params_json == "{}" else _json.loads(params_json)
+    request = Request._from_node(method, path, params, query_json, headers_json, body, user)
     try:
         status, text, headers = _normalise(fn(request, **params))
         return status, text, headers, None
